@@ -1,0 +1,26 @@
+#pragma once
+// The `coffer` verbs. Each Run* function receives the arguments after its verb
+// (e.g. for `coffer policy eval --action x`, args = {"eval", "--action", "x"}),
+// writes to stdout/stderr, and returns the process exit code. Usage errors
+// (unknown flag, bad value) print a clear message and return 2.
+
+#include <string>
+#include <vector>
+
+namespace coffer::cli {
+
+using Args = std::vector<std::string>;
+
+// coffer serve: appliance/src/cli/serve_command.cc
+int RunServe(const Args& args);
+// coffer policy validate|eval: appliance/src/cli/policy_command.cc
+int RunPolicy(const Args& args);
+// coffer validate|plan|apply|status|seal|unseal: appliance/src/cli/state_command.cc
+int RunValidate(const Args& args);
+int RunPlan(const Args& args);
+int RunApply(const Args& args);
+int RunStatus(const Args& args);
+int RunSeal(const Args& args);
+int RunUnseal(const Args& args);
+
+}  // namespace coffer::cli

@@ -1,0 +1,76 @@
+// `coffer`: one binary, one verb per job. Each verb parses its own flags with
+// Boost.Program_options (see commands.h); this file only dispatches.
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+#include "commands.h"
+#include "version.h"
+
+namespace coffer::cli {
+namespace {
+
+constexpr const char* kUsage = R"(usage: coffer <command> [options]
+
+Appliance:
+  serve      run the S3 appliance (see `coffer serve --help`)
+  version    print version, git revision and build type
+
+Desired state (GitOps):
+  validate   check a config repo; errors as FILE:LINE:COL: message
+  plan       show what apply would change in the IAM store
+  apply      apply a config repo to the IAM store in one transaction
+  status     show the applied revision, counts, last error and drift
+  seal       seal a secret (stdin) to the appliance's public key
+  unseal     open a sealed secret with the appliance's private key
+
+Policies:
+  policy     validate or evaluate IAM policy documents
+
+Run `coffer <command> --help` for a command's options.
+)";
+
+int Dispatch(std::string_view verb, const Args& rest) {
+  if (verb == "serve") return RunServe(rest);
+  if (verb == "version") {
+    std::printf("%s\n", VersionLine().c_str());
+    return 0;
+  }
+#if defined(COFFER_CLI_POLICY)
+  if (verb == "policy") return RunPolicy(rest);
+#endif
+#if defined(COFFER_CLI_STATE)
+  if (verb == "validate") return RunValidate(rest);
+  if (verb == "plan") return RunPlan(rest);
+  if (verb == "apply") return RunApply(rest);
+  if (verb == "status") return RunStatus(rest);
+  if (verb == "seal") return RunSeal(rest);
+  if (verb == "unseal") return RunUnseal(rest);
+#endif
+  std::fprintf(stderr, "coffer: unknown command '%.*s'\n\n%s", static_cast<int>(verb.size()),
+               verb.data(), kUsage);
+  return 2;
+}
+
+}  // namespace
+}  // namespace coffer::cli
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fputs(coffer::cli::kUsage, stderr);
+    return 2;
+  }
+  const std::string_view verb = argv[1];
+  if (verb == "--help" || verb == "-h" || verb == "help") {
+    std::fputs(coffer::cli::kUsage, stdout);
+    return 0;
+  }
+  if (verb == "--version") {
+    std::printf("%s\n", coffer::cli::VersionLine().c_str());
+    return 0;
+  }
+  coffer::cli::Args rest(argv + 2, argv + argc);
+  return coffer::cli::Dispatch(verb, rest);
+}
