@@ -66,6 +66,7 @@ function(coffer_executable)
 endfunction()
 
 # coffer_test(NAME x_test SRCS ... DEPS ... LABELS unit [TIMEOUT s] [NO_MAIN])
+# LABELS is one of: unit, property, vectors, sim, e2e.
 # One GoogleTest binary; each TEST becomes a ctest case carrying the labels.
 function(coffer_test)
   if(NOT COFFER_BUILD_TESTS)
@@ -89,10 +90,22 @@ function(coffer_test)
   target_compile_definitions(${ARG_NAME} PRIVATE
                              COFFER_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
                              COFFER_BINARY_DIR="${PROJECT_BINARY_DIR}")
-  gtest_discover_tests(${ARG_NAME}
-                       DISCOVERY_MODE PRE_TEST
-                       PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}
-                                  ENVIRONMENT "${ARG_ENVIRONMENT}")
+  # GoogleTest discovery flattens list-valued properties, so a binary carries
+  # exactly one label; split a binary when its tests belong to two suites.
+  list(LENGTH ARG_LABELS _n)
+  if(NOT _n EQUAL 1)
+    message(FATAL_ERROR "coffer_test(${ARG_NAME}): exactly one label, got '${ARG_LABELS}'")
+  endif()
+  set(_props LABELS ${ARG_LABELS} TIMEOUT ${ARG_TIMEOUT})
+  if(ARG_ENVIRONMENT)
+    list(LENGTH ARG_ENVIRONMENT _m)
+    if(NOT _m EQUAL 1)
+      message(FATAL_ERROR "coffer_test(${ARG_NAME}): one ENVIRONMENT entry at most")
+    endif()
+    list(APPEND _props ENVIRONMENT ${ARG_ENVIRONMENT})
+  endif()
+  gtest_discover_tests(${ARG_NAME} DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 60
+                       PROPERTIES ${_props})
 endfunction()
 
 # coffer_script_test(NAME x COMMAND ... LABELS e2e [TIMEOUT s] [DEPENDS targets])
@@ -137,9 +150,6 @@ function(coffer_fuzzer)
   target_compile_options(${ARG_NAME} PRIVATE -fsanitize=fuzzer)
   target_link_options(${ARG_NAME} PRIVATE -fsanitize=fuzzer)
   _coffer_common(${ARG_NAME})
-  if(NOT TARGET coffer_fuzzers)
-    add_custom_target(coffer_fuzzers)
-  endif()
   add_dependencies(coffer_fuzzers ${ARG_NAME})
   block()
     set(_work "${CMAKE_CURRENT_BINARY_DIR}/${ARG_NAME}.corpus")

@@ -1,6 +1,6 @@
 #include <cstdio>
 
-#include "build_info.h"
+#include "coffer/build_info.h"
 #include "version.h"
 
 namespace coffer::cli {
