@@ -44,8 +44,7 @@ bool HasPrefixDir(std::string_view path, std::string_view dir) {
 
 class SimDrive final : public env::Drive {
  public:
-  SimDrive(std::shared_ptr<SimDisk> disk, SimWorld world)
-      : disk_(std::move(disk)), world_(world) {}
+  SimDrive(std::shared_ptr<SimDisk> disk, SimWorld world) : disk_(std::move(disk)), world_(world) {}
 
   const std::string& Name() const override { return disk_->name; }
 

@@ -1,8 +1,9 @@
 #include <gtest/gtest.h>
 
-#include "../../appliance/test/env/drive_contract.h"
 #include "coffer/base/bytes.h"
 #include "coffer/sim/sim_env.h"
+
+#include "../../appliance/test/env/drive_contract.h"
 
 namespace coffer::sim {
 

@@ -18,6 +18,7 @@
 #include "coffer/core/health.h"
 #include "coffer/posix/posix_env.h"
 #include "coffer/server/http_server.h"
+
 #include "options.h"
 #include "version.h"
 
@@ -127,7 +128,8 @@ class ApplianceHandler final : public core::RequestHandler {
     response.body =
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>NotImplemented</Code>"
         "<Message>A header you provided implies functionality that is not implemented."
-        "</Message><RequestId>" + request.request_id + "</RequestId></Error>";
+        "</Message><RequestId>" +
+        request.request_id + "</RequestId></Error>";
     return response;
   }
 
@@ -151,8 +153,8 @@ int Serve(const ServeFlags& flags) {
   boost::asio::io_context io;
   posix::PosixEnv env(io, level);
   auto& log = env.log();
-  log.Info("serve", "starting", {{"version", VersionLine()}, {"data", flags.data},
-                                 {"config", flags.config}});
+  log.Info("serve", "starting",
+           {{"version", VersionLine()}, {"data", flags.data}, {"config", flags.config}});
 
   if (::mkdir(flags.data.c_str(), 0750) != 0 && errno != EEXIST) {
     log.Error("serve", "cannot create data folder", {{"path", flags.data}});
@@ -193,8 +195,7 @@ int Serve(const ServeFlags& flags) {
     log.Error("serve", "listen failed", {{"error", server.error().message()}});
     return 1;
   }
-  log.Info("serve", "listening",
-           {{"address", host + ":" + std::to_string((*server)->port())}});
+  log.Info("serve", "listening", {{"address", host + ":" + std::to_string((*server)->port())}});
 
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signo) {
@@ -203,8 +204,8 @@ int Serve(const ServeFlags& flags) {
     (*server)->Shutdown([&io] { io.stop(); });
   });
 
-  const unsigned threads = flags.threads != 0 ? flags.threads
-                                              : std::max(2u, std::thread::hardware_concurrency());
+  const unsigned threads =
+      flags.threads != 0 ? flags.threads : std::max(2u, std::thread::hardware_concurrency());
   std::vector<std::thread> pool;
   for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&io] { io.run(); });
   io.run();
@@ -218,13 +219,13 @@ int Serve(const ServeFlags& flags) {
 int RunServe(const Args& args) {
   ServeFlags flags;
   po::options_description desc("coffer serve");
-  desc.add_options()
-      ("config", po::value(&flags.config), "config repo folder (default: fixtures/quickstart)")
-      ("data", po::value(&flags.data)->default_value(flags.data), "data folder (store, drives)")
-      ("address", po::value(&flags.address)->default_value(flags.address), "listen HOST:PORT")
-      ("log-level", po::value(&flags.log_level)->default_value(flags.log_level),
-       "debug|info|warn|error")
-      ("threads", po::value(&flags.threads), "I/O threads (default: cores, at least 2)");
+  desc.add_options()("config", po::value(&flags.config),
+                     "config repo folder (default: fixtures/quickstart)")(
+      "data", po::value(&flags.data)->default_value(flags.data), "data folder (store, drives)")(
+      "address", po::value(&flags.address)->default_value(flags.address), "listen HOST:PORT")(
+      "log-level", po::value(&flags.log_level)->default_value(flags.log_level),
+      "debug|info|warn|error")("threads", po::value(&flags.threads),
+                               "I/O threads (default: cores, at least 2)");
   po::variables_map vm;
   if (auto exit = ParseFlags("coffer serve", desc, args, vm)) return *exit;
   if (flags.config.empty()) flags.config = DefaultConfigDir();

@@ -1,7 +1,8 @@
+#include "version.h"
+
 #include <cstdio>
 
 #include "coffer/build_info.h"
-#include "version.h"
 
 namespace coffer::cli {
 

@@ -30,16 +30,22 @@ base::Error FromErrno(int err, std::string_view what, const std::string& path) {
   msg += std::strerror(err);
   switch (err) {
     case ENOENT:
-    case ENOTDIR: return base::NotFound(std::move(msg));
+    case ENOTDIR:
+      return base::NotFound(std::move(msg));
     case ENOSPC:
-    case EDQUOT: return base::ResourceExhausted(std::move(msg));
-    case EIO: return base::DataLoss(std::move(msg));
+    case EDQUOT:
+      return base::ResourceExhausted(std::move(msg));
+    case EIO:
+      return base::DataLoss(std::move(msg));
     case EEXIST:
-    case ENOTEMPTY: return base::FailedPrecondition(std::move(msg));
+    case ENOTEMPTY:
+      return base::FailedPrecondition(std::move(msg));
     case EACCES:
     case EPERM:
-    case EROFS: return base::FailedPrecondition(std::move(msg));
-    default: return base::Unavailable(std::move(msg));
+    case EROFS:
+      return base::FailedPrecondition(std::move(msg));
+    default:
+      return base::Unavailable(std::move(msg));
   }
 }
 
@@ -169,8 +175,8 @@ class PosixDrive final : public env::Drive {
     std::string out(static_cast<std::size_t>(st.st_size), '\0');
     std::size_t got = 0;
     while (got < out.size()) {
-      const ssize_t n = ::pread(fd.get(), out.data() + got, out.size() - got,
-                                static_cast<off_t>(got));
+      const ssize_t n =
+          ::pread(fd.get(), out.data() + got, out.size() - got, static_cast<off_t>(got));
       if (n < 0) {
         if (errno == EINTR) continue;
         return FromErrno(errno, "read", abs);

@@ -36,8 +36,7 @@ std::string NewRequestId(base::Random& random) {
   return id;
 }
 
-std::string ErrorXml(std::string_view code, std::string_view message,
-                     std::string_view request_id) {
+std::string ErrorXml(std::string_view code, std::string_view message, std::string_view request_id) {
   std::string body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>";
   body += code;
   body += "</Code><Message>";
@@ -117,10 +116,9 @@ class Session : public std::enable_shared_from_this<Session> {
     // later ones may wait for the idle timeout on a keep-alive connection.
     stream_.expires_after(first ? server_->options.header_timeout : server_->options.idle_timeout);
     busy_ = false;
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                       self->OnRead(ec);
-                     });
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnRead(ec); });
   }
 
   void OnRead(beast::error_code ec) {
@@ -152,15 +150,15 @@ class Session : public std::enable_shared_from_this<Session> {
     response.headers.emplace_back("content-type", "application/xml");
     if (ec == http::error::header_limit) {
       response.status = 400;
-      response.body = ErrorXml("MetadataTooLarge", "Your request headers are too large.",
-                               request_id);
+      response.body =
+          ErrorXml("MetadataTooLarge", "Your request headers are too large.", request_id);
     } else if (ec == http::error::body_limit) {
       response.status = 413;
       response.body = ErrorXml("EntityTooLarge", "Your request body is too large.", request_id);
     } else {
       response.status = 400;
-      response.body = ErrorXml("BadRequest", "The request could not be parsed as HTTP/1.1.",
-                               request_id);
+      response.body =
+          ErrorXml("BadRequest", "The request could not be parsed as HTTP/1.1.", request_id);
     }
     Write(std::move(response), request_id, /*keep_alive=*/false, /*head=*/false);
   }
@@ -241,8 +239,7 @@ void HttpServer::Impl::Accept() {
       });
 }
 
-base::Result<std::unique_ptr<HttpServer>> HttpServer::Start(net::io_context& io,
-                                                            env::Env& env,
+base::Result<std::unique_ptr<HttpServer>> HttpServer::Start(net::io_context& io, env::Env& env,
                                                             core::RequestHandler& handler,
                                                             const ServerOptions& options) {
   auto impl = std::make_shared<Impl>(io, env, handler, options);

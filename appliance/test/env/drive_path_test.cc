@@ -1,8 +1,8 @@
-#include "coffer/env/drive.h"
-
 #include <string>
 
 #include <gtest/gtest.h>
+
+#include "coffer/env/drive.h"
 
 namespace coffer::env {
 namespace {

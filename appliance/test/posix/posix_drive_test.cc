@@ -7,9 +7,10 @@
 
 #include <gtest/gtest.h>
 
-#include "../env/drive_contract.h"
 #include "coffer/base/bytes.h"
 #include "coffer/posix/posix_env.h"
+
+#include "../env/drive_contract.h"
 
 namespace coffer::posix {
 namespace {

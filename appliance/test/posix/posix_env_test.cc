@@ -1,3 +1,5 @@
+#include "coffer/posix/posix_env.h"
+
 #include <atomic>
 #include <set>
 #include <string>
@@ -5,8 +7,6 @@
 
 #include <boost/asio/io_context.hpp>
 #include <gtest/gtest.h>
-
-#include "coffer/posix/posix_env.h"
 
 namespace coffer::posix {
 namespace {

@@ -15,7 +15,7 @@ using HeaderList = std::vector<std::pair<std::string, std::string>>;
 // One parsed request head. Header names are lower-case; order is preserved.
 struct HttpRequest {
   std::string method;
-  std::string target;          // Raw request-target: path and query, still encoded.
+  std::string target;  // Raw request-target: path and query, still encoded.
   HeaderList headers;
   std::string remote_address;  // Socket peer "ip:port" (never a forwarded header).
   bool secure = false;         // True on TLS connections.

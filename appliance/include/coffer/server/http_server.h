@@ -38,8 +38,7 @@ class HttpServer {
  public:
   // Binds and listens. `handler` and `env` must outlive the server. Errors:
   // kUnavailable when the address cannot be bound.
-  static base::Result<std::unique_ptr<HttpServer>> Start(boost::asio::io_context& io,
-                                                         env::Env& env,
+  static base::Result<std::unique_ptr<HttpServer>> Start(boost::asio::io_context& io, env::Env& env,
                                                          core::RequestHandler& handler,
                                                          const ServerOptions& options);
   ~HttpServer();

@@ -10,7 +10,8 @@
 namespace coffer::base::internal {
 
 [[noreturn]] inline void AssertFail(const char* expr, const char* file, int line) {
-  std::fprintf(stderr, "{\"level\":\"fatal\",\"component\":\"assert\",\"msg\":\"%s\",\"at\":\"%s:%d\"}\n",
+  std::fprintf(stderr,
+               "{\"level\":\"fatal\",\"component\":\"assert\",\"msg\":\"%s\",\"at\":\"%s:%d\"}\n",
                expr, file, line);
   std::fflush(stderr);
   std::abort();
@@ -18,11 +19,11 @@ namespace coffer::base::internal {
 
 }  // namespace coffer::base::internal
 
-#define COFFER_ASSERT(cond)                                                 \
-  do {                                                                      \
-    if (!(cond)) [[unlikely]] {                                             \
-      ::coffer::base::internal::AssertFail(#cond, __FILE__, __LINE__);      \
-    }                                                                       \
+#define COFFER_ASSERT(cond)                                            \
+  do {                                                                 \
+    if (!(cond)) [[unlikely]] {                                        \
+      ::coffer::base::internal::AssertFail(#cond, __FILE__, __LINE__); \
+    }                                                                  \
   } while (false)
 
 #if defined(COFFER_TESTING)

@@ -27,10 +27,9 @@ class [[nodiscard]] Result {
   using value_type = T;
 
   // A value. Implicit so that `return value;` works.
-  template <typename U = T,
-            typename = std::enable_if_t<std::is_constructible_v<T, U&&> &&
-                                        !std::is_same_v<std::decay_t<U>, Error> &&
-                                        !std::is_same_v<std::decay_t<U>, Result>>>
+  template <typename U = T, typename = std::enable_if_t<std::is_constructible_v<T, U&&> &&
+                                                        !std::is_same_v<std::decay_t<U>, Error> &&
+                                                        !std::is_same_v<std::decay_t<U>, Result>>>
   Result(U&& value) : state_(std::in_place_index<0>, std::forward<U>(value)) {}  // NOLINT
   // An error. Implicit so that `return NotFound("...");` works.
   Result(Error error) : state_(std::in_place_index<1>, std::move(error)) {}  // NOLINT
@@ -101,15 +100,15 @@ inline Status Ok() { return {}; }
 #define COFFER_RESULT_CONCAT(a, b) COFFER_RESULT_CONCAT_INNER(a, b)
 
 // Returns the error of `expr` (a Result or Status) from the enclosing function.
-#define COFFER_RETURN_IF_ERROR(expr)                                          \
-  do {                                                                        \
-    auto&& coffer_status_ = (expr);                                           \
-    if (!coffer_status_.has_value()) return coffer_status_.error();           \
+#define COFFER_RETURN_IF_ERROR(expr)                                \
+  do {                                                              \
+    auto&& coffer_status_ = (expr);                                 \
+    if (!coffer_status_.has_value()) return coffer_status_.error(); \
   } while (false)
 
 // `COFFER_ASSIGN_OR_RETURN(auto x, Compute());` declares x from the value of the
 // Result, or returns its error from the enclosing function.
-#define COFFER_ASSIGN_OR_RETURN(lhs, expr)                                          \
+#define COFFER_ASSIGN_OR_RETURN(lhs, expr) \
   COFFER_ASSIGN_OR_RETURN_IMPL(COFFER_RESULT_CONCAT(coffer_result_, __LINE__), lhs, expr)
 #define COFFER_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
   auto tmp = (expr);                                 \
