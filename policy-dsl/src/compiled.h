@@ -1,0 +1,61 @@
+#pragma once
+// The compiled form of a policy, shared by the compiler, the evaluator and the explainer.
+// Immutable once built.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "coffer/policy/evaluate.h"
+#include "coffer/policy/explain.h"
+#include "condition/condition.h"
+#include "pattern.h"
+
+namespace coffer::policy::internal {
+
+struct CompiledStatement {
+  enum class ResourceMode : uint8_t { kAny, kList, kNotList };
+  enum class PrincipalMode : uint8_t { kNone, kPrincipal, kNotPrincipal };
+
+  Effect effect = Effect::kDeny;
+  std::string sid;
+  uint32_t index = 0;
+  bool not_action = false;
+  std::vector<std::string> actions;  // Patterns with * and ?, matched case-insensitively.
+  ResourceMode resource_mode = ResourceMode::kAny;
+  std::vector<Pattern> resources;
+  PrincipalMode principal_mode = PrincipalMode::kNone;
+  bool principal_wildcard = false;  // "*" or {"AWS": "*"}.
+  std::vector<std::string> principals;
+  std::vector<CompiledCondition> conditions;
+};
+
+struct PolicyImpl {
+  std::string name;
+  PolicyKind kind = PolicyKind::kIdentity;
+  std::vector<CompiledStatement> statements;
+  // The action index: for known action i (catalog.h KnownActions()), the statements that can
+  // match it are action_index[action_offsets[i] .. action_offsets[i + 1]).
+  std::vector<uint32_t> action_offsets;
+  std::vector<uint32_t> action_index;
+  std::vector<uint32_t> all_statements;  // 0..n-1, for actions outside the catalog.
+};
+
+// How one statement relates to one request.
+struct MatchOutcome {
+  Outcome outcome = Outcome::kActionNotMatched;
+  uint32_t condition = 0;  // The failing condition, for kConditionFalse and kConditionError.
+};
+
+bool ActionMatches(const CompiledStatement& statement, std::string_view action);
+
+// Matches one statement. `bucket_policy` turns on the Principal rules; `check_action` is false
+// when the action index already selected the statement. Does not allocate.
+MatchOutcome MatchStatement(const CompiledStatement& statement, const Request& request,
+                            bool bucket_policy, bool check_action);
+
+inline bool Applies(Outcome outcome) {
+  return outcome == Outcome::kApplies || outcome == Outcome::kAppliesFailClosed;
+}
+
+}  // namespace coffer::policy::internal

@@ -1,0 +1,143 @@
+// The compiler: validated Document in, immutable CompiledPolicy out, with the action index
+// built once so that evaluation looks at only the statements that can match an action.
+
+#include <algorithm>
+#include <utility>
+
+#include "catalog.h"
+#include "coffer/policy/compile.h"
+#include "compiled.h"
+
+namespace coffer::policy {
+namespace {
+
+using internal::CompiledStatement;
+
+void CompilePrincipal(const Statement& st, CompiledStatement& out) {
+  const PrincipalBlock* block = nullptr;
+  if (st.principal) {
+    out.principal_mode = CompiledStatement::PrincipalMode::kPrincipal;
+    block = &*st.principal;
+  } else if (st.not_principal) {
+    out.principal_mode = CompiledStatement::PrincipalMode::kNotPrincipal;
+    block = &*st.not_principal;
+  }
+  if (block == nullptr) return;
+  out.principal_wildcard = block->wildcard;
+  for (const Text& name : block->aws) {
+    if (name.value == "*") out.principal_wildcard = true;
+    out.principals.push_back(name.value);
+  }
+}
+
+base::Result<CompiledStatement> CompileStatement(const Statement& st, uint32_t index,
+                                                 bool variables) {
+  CompiledStatement out;
+  out.index = index;
+  out.effect = st.effect && st.effect->value == "Allow" ? Effect::kAllow : Effect::kDeny;
+  if (st.sid) out.sid = st.sid->value;
+  const TextList& actions = st.action ? *st.action : *st.not_action;
+  out.not_action = !st.action;
+  for (const Text& a : actions.items) out.actions.push_back(a.value);
+  if (st.resource || st.not_resource) {
+    out.resource_mode = st.resource ? CompiledStatement::ResourceMode::kList
+                                    : CompiledStatement::ResourceMode::kNotList;
+    for (const Text& r : (st.resource ? *st.resource : *st.not_resource).items) {
+      // "*" alone means every resource; an ARN keeps its wildcards and variables.
+      out.resources.push_back(internal::Pattern::Make(r.value, /*wildcards=*/true, variables));
+    }
+  }
+  CompilePrincipal(st, out);
+  for (const ConditionEntry& entry : st.conditions) {
+    auto condition = internal::CompileCondition(entry, variables);
+    if (!condition) {
+      return base::Internal("condition " + entry.op.value + " passed validation but not compile");
+    }
+    out.conditions.push_back(std::move(*condition));
+  }
+  return out;
+}
+
+bool HasWildcard(std::string_view pattern) {
+  return pattern.find_first_of("*?") != std::string_view::npos;
+}
+
+// Marks, for one statement, every known action it can match.
+void MarkActions(const CompiledStatement& st, std::vector<char>& marks) {
+  const auto known = internal::KnownActions();
+  std::fill(marks.begin(), marks.end(), 0);
+  for (const std::string& pattern : st.actions) {
+    if (!HasWildcard(pattern)) {
+      const int id = internal::FindAction(pattern);
+      if (id >= 0) marks[static_cast<size_t>(id)] = 1;
+      continue;
+    }
+    for (size_t i = 0; i < known.size(); ++i) {
+      if (!marks[i] && internal::GlobMatch(pattern, known[i], /*ignore_case=*/true)) marks[i] = 1;
+    }
+  }
+  if (st.not_action) {
+    for (char& m : marks) m = m ? 0 : 1;
+  }
+}
+
+void BuildActionIndex(internal::PolicyImpl& impl) {
+  const size_t n_actions = internal::KnownActions().size();
+  std::vector<std::vector<uint32_t>> lists(n_actions);
+  std::vector<char> marks(n_actions);
+  for (const CompiledStatement& st : impl.statements) {
+    MarkActions(st, marks);
+    for (size_t i = 0; i < n_actions; ++i) {
+      if (marks[i]) lists[i].push_back(st.index);
+    }
+    impl.all_statements.push_back(st.index);
+  }
+  impl.action_offsets.reserve(n_actions + 1);
+  for (const auto& list : lists) {
+    impl.action_offsets.push_back(static_cast<uint32_t>(impl.action_index.size()));
+    impl.action_index.insert(impl.action_index.end(), list.begin(), list.end());
+  }
+  impl.action_offsets.push_back(static_cast<uint32_t>(impl.action_index.size()));
+}
+
+}  // namespace
+
+CompiledPolicy::CompiledPolicy(std::unique_ptr<const internal::PolicyImpl> impl)
+    : impl_(std::move(impl)) {}
+CompiledPolicy::~CompiledPolicy() = default;
+const std::string& CompiledPolicy::name() const { return impl_->name; }
+PolicyKind CompiledPolicy::kind() const { return impl_->kind; }
+size_t CompiledPolicy::statement_count() const { return impl_->statements.size(); }
+
+base::Result<std::shared_ptr<const CompiledPolicy>> Compile(const Document& document,
+                                                            std::string name, PolicyKind kind) {
+  const std::vector<Diagnostic> diagnostics = Validate(document, {kind});
+  if (!diagnostics.empty()) {
+    std::string message = FormatDiagnostic(diagnostics.front(), "");
+    if (diagnostics.size() > 1) {
+      message += " (and " + std::to_string(diagnostics.size() - 1) + " more)";
+    }
+    return base::InvalidArgument(std::move(message));
+  }
+  auto impl = std::make_unique<internal::PolicyImpl>();
+  impl->name = std::move(name);
+  impl->kind = kind;
+  const bool variables = document.version && document.version->value == "2012-10-17";
+  for (size_t i = 0; i < document.statements.size(); ++i) {
+    COFFER_ASSIGN_OR_RETURN(CompiledStatement st,
+                            CompileStatement(document.statements[i], static_cast<uint32_t>(i),
+                                             variables));
+    impl->statements.push_back(std::move(st));
+  }
+  BuildActionIndex(*impl);
+  return std::make_shared<const CompiledPolicy>(std::move(impl));
+}
+
+base::Result<std::shared_ptr<const CompiledPolicy>> CompileText(std::string_view json,
+                                                                std::string name,
+                                                                PolicyKind kind) {
+  COFFER_ASSIGN_OR_RETURN(Document document, Parse(json));
+  return Compile(document, std::move(name), kind);
+}
+
+}  // namespace coffer::policy
