@@ -142,6 +142,18 @@ class Session : public std::enable_shared_from_this<Session> {
       request.headers.emplace_back(std::move(name), std::string(field.value()));
     }
     core::HttpResponse response = server_->handler.Handle(request);
+    env::Logger& log = server_->env.log();
+    if (log.Enabled(env::LogLevel::kDebug)) {
+      // SECURITY: the target may carry a presigned signature; log the path only.
+      const std::string_view path =
+          std::string_view(request.target).substr(0, std::string_view(request.target).find('?'));
+      log.Log(env::LogLevel::kDebug, "http", "request",
+              {{"method", request.method},
+               {"path", path},
+               {"remote", request.remote_address},
+               {"status", std::to_string(response.status)}},
+              request.request_id);
+    }
     Write(std::move(response), request.request_id, msg.keep_alive(), request.method == "HEAD");
   }
 
