@@ -1,0 +1,237 @@
+// Opening the store (migrations, WAL, foreign keys, integrity check) and its small runtime
+// operations. Reading and writing the repo-owned IAM rows lives in records.cc and apply.cc.
+
+#include "coffer/state/store.h"
+
+#include <sqlite3.h>
+
+#include "migrations.h"
+#include "sql.h"
+
+namespace coffer::state {
+
+using internal::Exec;
+using internal::SqlError;
+using internal::Statement;
+
+std::string_view ConditionName(Condition c) {
+  switch (c) {
+    case Condition::kUnknown: return "Unknown";
+    case Condition::kReady: return "Ready";
+    case Condition::kDegraded: return "Degraded";
+  }
+  return "Unknown";
+}
+
+std::int64_t ToUnixNanos(base::WallTime t) { return t.time_since_epoch().count(); }
+
+base::WallTime FromUnixNanos(std::int64_t ns) {
+  return base::WallTime(std::chrono::nanoseconds(ns));
+}
+
+base::Result<std::unique_ptr<Store>> Store::Open(const std::string& path,
+                                                 const StoreOptions& options) {
+  sqlite3* db = nullptr;
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+  if (options.create_if_missing) flags |= SQLITE_OPEN_CREATE;
+  const char* vfs = options.vfs_name.empty() ? nullptr : options.vfs_name.c_str();
+  int rc = sqlite3_open_v2(path.c_str(), &db, flags, vfs);
+  if (rc != SQLITE_OK) {
+    base::Error err = SqlError(db, rc, "open " + path);
+    sqlite3_close(db);
+    return base::FailedPrecondition(err.message());
+  }
+  std::unique_ptr<Store> store(new Store(db));
+  sqlite3_extended_result_codes(db, 1);
+  sqlite3_busy_timeout(db, 5000);
+  // INVARIANT: foreign keys are per connection and off by default; attachments rely on them.
+  COFFER_RETURN_IF_ERROR(Exec(db, "PRAGMA foreign_keys = ON;"));
+  Statement check(db, "PRAGMA integrity_check;");
+  COFFER_ASSIGN_OR_RETURN(bool row, check.Step());
+  if (!row || check.Text(0) != "ok") {
+    return base::DataLoss("store " + path + " failed its integrity check: " +
+                          (row ? check.Text(0) : std::string("no result")));
+  }
+  Statement mode(db, "PRAGMA journal_mode;");
+  COFFER_ASSIGN_OR_RETURN(bool has_mode, mode.Step());
+  if (!has_mode || mode.Text(0) != "wal") {
+    COFFER_RETURN_IF_ERROR(Exec(db, "PRAGMA journal_mode = WAL;"));
+  }
+  COFFER_RETURN_IF_ERROR(Exec(db, "PRAGMA synchronous = FULL;"));
+  COFFER_RETURN_IF_ERROR(store->Migrate());
+  return store;
+}
+
+Store::~Store() { sqlite3_close(db_); }
+
+base::Status Store::Migrate() {
+  Statement version(db_, "PRAGMA user_version;");
+  COFFER_ASSIGN_OR_RETURN(bool row, version.Step());
+  COFFER_ASSERT(row);
+  int current = static_cast<int>(version.Int(0));
+  const auto& migrations = internal::EmbeddedMigrations();
+  COFFER_ASSERT(!migrations.empty());
+  if (current > migrations.back().version) {
+    return base::FailedPrecondition("store schema version " + std::to_string(current) +
+                                    " is newer than this Coffer (" +
+                                    std::to_string(migrations.back().version) + ")");
+  }
+  for (const internal::Migration& m : migrations) {
+    if (m.version <= current) continue;
+    // Each migration and its version bump commit together, so a crash leaves either the
+    // old or the new schema.
+    COFFER_RETURN_IF_ERROR(Exec(db_, "BEGIN IMMEDIATE;"));
+    base::Status st = Exec(db_, m.sql);
+    if (st.has_value()) {
+      st = Exec(db_, "PRAGMA user_version = " + std::to_string(m.version) + ";");
+    }
+    if (!st.has_value()) {
+      (void)Exec(db_, "ROLLBACK;");
+      return base::DataLoss("migration " + std::string(m.name) + " failed: " +
+                            st.error().message());
+    }
+    COFFER_RETURN_IF_ERROR(Exec(db_, "COMMIT;"));
+    current = m.version;
+  }
+  schema_version_ = current;
+  return base::Ok();
+}
+
+base::Result<ReconcileStatus> Store::ReadStatus() {
+  Statement q(db_,
+              "SELECT last_applied_revision, last_applied_author, last_applied_dirty, "
+              "last_applied_at_ns, last_attempted_revision, last_attempted_at_ns, condition, "
+              "reason, message, generation FROM reconcile_status WHERE id = 1;");
+  COFFER_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return base::DataLoss("reconcile_status row is missing");
+  ReconcileStatus s;
+  s.last_applied.id = q.Text(0);
+  s.last_applied.author = q.Text(1);
+  s.last_applied.dirty = q.Int(2) != 0;
+  s.last_applied.git = !s.last_applied.id.empty() && !s.last_applied.id.starts_with("sha256:");
+  s.last_applied_at = FromUnixNanos(q.Int(3));
+  s.last_attempted_revision = q.Text(4);
+  s.last_attempted_at = FromUnixNanos(q.Int(5));
+  std::string condition = q.Text(6);
+  s.condition = condition == "Ready"      ? Condition::kReady
+                : condition == "Degraded" ? Condition::kDegraded
+                                          : Condition::kUnknown;
+  s.reason = q.Text(7);
+  s.message = q.Text(8);
+  s.generation = static_cast<std::uint64_t>(q.Int(9));
+  return s;
+}
+
+base::Result<StoreCounts> Store::Counts() {
+  Statement q(db_,
+              "SELECT (SELECT count(*) FROM users WHERE owner = 'repo'), "
+              "(SELECT count(*) FROM users WHERE owner = 'runtime'), "
+              "(SELECT count(*) FROM iam_groups), "
+              "(SELECT count(*) FROM policies WHERE owner = 'repo'), "
+              "(SELECT count(*) FROM buckets), (SELECT count(*) FROM settings), "
+              "(SELECT count(*) FROM service_accounts), (SELECT count(*) FROM sts_sessions), "
+              "(SELECT count(*) FROM audit_outbox);");
+  COFFER_ASSIGN_OR_RETURN(bool row, q.Step());
+  COFFER_ASSERT(row);
+  StoreCounts c;
+  c.users = q.Int(0);
+  c.runtime_users = q.Int(1);
+  c.groups = q.Int(2);
+  c.policies = q.Int(3);
+  c.buckets = q.Int(4);
+  c.settings = q.Int(5);
+  c.service_accounts = q.Int(6);
+  c.sts_sessions = q.Int(7);
+  c.outbox = q.Int(8);
+  return c;
+}
+
+base::Status Store::RecordFailedAttempt(const Revision& revision, base::WallTime now,
+                                        std::string_view reason, std::string_view message) {
+  Statement q(db_,
+              "UPDATE reconcile_status SET last_attempted_revision = ?1, "
+              "last_attempted_at_ns = ?2, condition = 'Degraded', reason = ?3, message = ?4 "
+              "WHERE id = 1;");
+  q.Bind(1, revision.id).Bind(2, ToUnixNanos(now)).Bind(3, reason).Bind(4, message);
+  return q.Run();
+}
+
+base::Status Store::PutCredential(std::string_view table, const RuntimeCredential& credential,
+                                  std::string_view token_digest, const MasterKey& key,
+                                  base::Random& random, base::WallTime now) {
+  Statement taken(db_,
+                  "SELECT 1 FROM users WHERE name = ?1 UNION ALL "
+                  "SELECT 1 FROM service_accounts WHERE access_key = ?1 UNION ALL "
+                  "SELECT 1 FROM sts_sessions WHERE access_key = ?1;");
+  taken.Bind(1, credential.access_key);
+  COFFER_ASSIGN_OR_RETURN(bool exists, taken.Step());
+  if (exists) return base::AlreadyExists("access key " + credential.access_key + " is taken");
+  COFFER_ASSIGN_OR_RETURN(std::string blob,
+                          key.Encrypt(credential.secret_key.Reveal(),
+                                      std::string(table) + "/" + credential.access_key, random));
+  std::string sql =
+      table == "sts_sessions"
+          ? "INSERT INTO sts_sessions (access_key, parent, secret_ciphertext, "
+            "session_token_digest, policy, expires_at_ns, created_at_ns) "
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7);"
+          : "INSERT INTO service_accounts (access_key, parent_user, secret_ciphertext, policy, "
+            "enabled, expires_at_ns, created_at_ns) VALUES (?1, ?2, ?3, ?5, ?8, ?6, ?7);";
+  Statement q(db_, sql);
+  q.Bind(1, credential.access_key).Bind(2, credential.parent).BindBlob(3, blob);
+  if (table == "sts_sessions") q.Bind(4, token_digest);
+  q.Bind(5, credential.policy);
+  if (credential.expires_at) {
+    q.Bind(6, ToUnixNanos(*credential.expires_at));
+  } else {
+    q.BindNull(6);
+  }
+  q.Bind(7, ToUnixNanos(now));
+  if (table != "sts_sessions") q.Bind(8, std::int64_t{credential.enabled ? 1 : 0});
+  return q.Run();
+}
+
+base::Status Store::PutServiceAccount(const RuntimeCredential& credential, const MasterKey& key,
+                                      base::Random& random, base::WallTime now) {
+  return PutCredential("service_accounts", credential, "", key, random, now);
+}
+
+base::Status Store::PutStsSession(const RuntimeCredential& credential,
+                                  std::string_view token_digest, const MasterKey& key,
+                                  base::Random& random, base::WallTime now) {
+  if (!credential.expires_at) return base::InvalidArgument("an STS session needs an expiry");
+  return PutCredential("sts_sessions", credential, token_digest, key, random, now);
+}
+
+base::Result<std::int64_t> Store::DeleteExpiredStsSessions(base::WallTime now) {
+  Statement q(db_, "DELETE FROM sts_sessions WHERE expires_at_ns <= ?1;");
+  q.Bind(1, ToUnixNanos(now));
+  COFFER_RETURN_IF_ERROR(q.Run());
+  return static_cast<std::int64_t>(sqlite3_changes(db_));
+}
+
+base::Result<std::vector<OutboxRecord>> Store::ReadOutbox(std::int64_t after_seq, int limit) {
+  Statement q(db_,
+              "SELECT seq, revision, at_ns, action, kind, name, old_value, new_value "
+              "FROM audit_outbox WHERE seq > ?1 ORDER BY seq LIMIT ?2;");
+  q.Bind(1, after_seq).Bind(2, std::int64_t{limit});
+  std::vector<OutboxRecord> out;
+  for (;;) {
+    COFFER_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    out.push_back({q.Int(0), q.Text(1), FromUnixNanos(q.Int(2)), q.Text(3), q.Text(4), q.Text(5),
+                   q.Text(6), q.Text(7)});
+  }
+  return out;
+}
+
+base::Status Store::AckOutbox(std::int64_t seq) {
+  Statement q(db_, "DELETE FROM audit_outbox WHERE seq <= ?1;");
+  q.Bind(1, seq);
+  return q.Run();
+}
+
+#if defined(COFFER_TESTING)
+base::Status Store::ExecForTest(std::string_view sql) { return Exec(db_, sql); }
+#endif
+
+}  // namespace coffer::state
