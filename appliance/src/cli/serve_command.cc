@@ -186,7 +186,8 @@ int Serve(const ServeFlags& flags) {
   health.Set("drives", drives.size() == kDefaultDrives,
              std::to_string(drives.size()) + " of 4 drives online");
 
-  ApplianceHandler handler(health);
+  ApplianceHandler routes(health);
+  core::BufferedHandler handler(routes, /*body_limit_bytes=*/1 << 20);
   server::ServerOptions options;
   options.address = host;
   options.port = port;

@@ -6,12 +6,15 @@
 #include "coffer/server/http_server.h"
 
 #include <atomic>
+#include <condition_variable>
 #include <map>
 #include <mutex>
+#include <span>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -52,9 +55,13 @@ std::string ErrorXml(std::string_view code, std::string_view message, std::strin
 class Session;
 
 struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
-  Impl(net::io_context& io_context, env::Env& environment, core::RequestHandler& h,
-       ServerOptions opts)
-      : io(io_context), env(environment), handler(h), options(std::move(opts)), acceptor(io) {}
+  Impl(net::io_context& io_context, env::Env& environment, core::Handler& h, ServerOptions opts)
+      : io(io_context),
+        env(environment),
+        handler(h),
+        options(std::move(opts)),
+        acceptor(io),
+        workers(options.worker_threads) {}
 
   void Accept();
   void Register(std::uint64_t id, const std::shared_ptr<Session>& s);
@@ -62,9 +69,10 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
 
   net::io_context& io;
   env::Env& env;
-  core::RequestHandler& handler;
+  core::Handler& handler;
   ServerOptions options;
   tcp::acceptor acceptor;
+  net::thread_pool workers;
   std::atomic<bool> stopping{false};
   std::atomic<std::size_t> open{0};
   std::mutex mu;
@@ -72,7 +80,67 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   std::map<std::uint64_t, std::weak_ptr<Session>> sessions;
 };
 
-class Session : public std::enable_shared_from_this<Session> {
+namespace {
+
+// Runs one asynchronous operation on a session's strand and blocks the
+// calling worker thread until it completes. All socket I/O stays async on the
+// strand (so stream timeouts apply); only the worker waits.
+class Awaiter {
+ public:
+  using Done = std::function<void(beast::error_code, std::size_t)>;
+
+  template <typename Executor, typename Start>
+  beast::error_code Run(const Executor& strand, net::io_context& io, Start&& start,
+                        std::size_t* transferred = nullptr) {
+    {
+      std::lock_guard lock(mu_);
+      done_ = false;
+    }
+    net::post(strand, [this, start = std::forward<Start>(start)]() mutable {
+      start(Done([this](beast::error_code ec, std::size_t n) {
+        std::lock_guard lock(mu_);
+        ec_ = ec;
+        n_ = n;
+        done_ = true;
+        cv_.notify_one();
+      }));
+    });
+    std::unique_lock lock(mu_);
+    // The io_context may stop (drain timeout) with this operation pending:
+    // then nobody will complete it, and waiting on would hang the shutdown.
+    while (!cv_.wait_for(lock, std::chrono::milliseconds(100), [this] { return done_; })) {
+      if (io.stopped()) return net::error::operation_aborted;
+    }
+    if (transferred != nullptr) *transferred = n_;
+    return ec_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  beast::error_code ec_;
+  std::size_t n_ = 0;
+};
+
+base::Error BodyError(beast::error_code ec) {
+  if (ec == beast::error::timeout) return base::DeadlineExceeded("client stalled sending the body");
+  if (ec == http::error::body_limit) return base::ResourceExhausted("request body over the limit");
+  if (ec == http::error::partial_message || ec == http::error::end_of_stream ||
+      ec == net::error::eof) {
+    return base::InvalidArgument("request body ended before its announced length");
+  }
+  if (ec.category() == http::make_error_code(http::error::end_of_stream).category()) {
+    return base::InvalidArgument("bad body framing: " + ec.message());
+  }
+  return base::Unavailable("connection lost: " + ec.message());
+}
+
+}  // namespace
+
+class Session : public std::enable_shared_from_this<Session>,
+                public core::BodyReader,
+                public core::ResponseWriter {
  public:
   Session(std::shared_ptr<HttpServer::Impl> server, tcp::socket socket, std::uint64_t id)
       : server_(std::move(server)), stream_(std::move(socket)), id_(id) {
@@ -85,132 +153,296 @@ class Session : public std::enable_shared_from_this<Session> {
     }
   }
 
-  ~Session() {
+  ~Session() override {
     server_->open.fetch_sub(1);
     server_->Unregister(id_);
   }
 
   void Start() {
     net::dispatch(stream_.get_executor(),
-                  [self = shared_from_this()] { self->ReadRequest(/*first=*/true); });
+                  [self = shared_from_this()] { self->ReadHead(/*first=*/true); });
   }
 
   // Called on shutdown: an idle connection is closed now; a busy one closes
   // after its current response.
   void CloseIfIdle() {
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
-      if (!self->busy_) {
-        beast::error_code ec;
-        self->stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-        self->stream_.close();
-      }
+      if (!self->busy_) self->Close();
     });
   }
 
+  // core::BodyReader, called on a worker thread.
+  base::Result<std::size_t> Read(std::span<std::byte> out) override;
+  std::optional<std::uint64_t> content_length() const override { return content_length_; }
+
+  // core::ResponseWriter, called on a worker thread.
+  base::Status Start(unsigned status, const core::HeaderList& headers,
+                     std::optional<std::uint64_t> content_length) override;
+  base::Status Write(std::span<const std::byte> data) override;
+  base::Status Finish() override;
+  bool started() const override { return started_; }
+
  private:
-  void ReadRequest(bool first) {
-    parser_.emplace();
-    parser_->header_limit(static_cast<std::uint32_t>(server_->options.header_limit_bytes));
-    parser_->body_limit(server_->options.body_limit_bytes);
-    // The first request must arrive within the header timeout (slowloris);
-    // later ones may wait for the idle timeout on a keep-alive connection.
-    stream_.expires_after(first ? server_->options.header_timeout : server_->options.idle_timeout);
-    busy_ = false;
-    http::async_read(
-        stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnRead(ec); });
-  }
-
-  void OnRead(beast::error_code ec) {
-    if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
-        ec == net::error::operation_aborted || ec == net::error::connection_reset ||
-        ec == net::error::eof) {
-      return Close();
-    }
-    busy_ = true;
-    core::HttpRequest request;
-    request.request_id = NewRequestId(server_->env.random());
-    request.remote_address = remote_;
-    if (ec) return WriteFramingError(ec, request.request_id);
-
-    auto& msg = parser_->get();
-    request.method = std::string(msg.method_string());
-    request.target = std::string(msg.target());
-    for (const auto& field : msg) {
-      std::string name(field.name_string());
-      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      request.headers.emplace_back(std::move(name), std::string(field.value()));
-    }
-    core::HttpResponse response = server_->handler.Handle(request);
-    env::Logger& log = server_->env.log();
-    if (log.Enabled(env::LogLevel::kDebug)) {
-      // SECURITY: the target may carry a presigned signature; log the path only.
-      const std::string_view path =
-          std::string_view(request.target).substr(0, std::string_view(request.target).find('?'));
-      log.Log(env::LogLevel::kDebug, "http", "request",
-              {{"method", request.method},
-               {"path", path},
-               {"remote", request.remote_address},
-               {"status", std::to_string(response.status)}},
-              request.request_id);
-    }
-    Write(std::move(response), request.request_id, msg.keep_alive(), request.method == "HEAD");
-  }
-
-  void WriteFramingError(beast::error_code ec, const std::string& request_id) {
-    core::HttpResponse response;
-    response.headers.emplace_back("content-type", "application/xml");
-    if (ec == http::error::header_limit) {
-      response.status = 400;
-      response.body =
-          ErrorXml("MetadataTooLarge", "Your request headers are too large.", request_id);
-    } else if (ec == http::error::body_limit) {
-      response.status = 413;
-      response.body = ErrorXml("EntityTooLarge", "Your request body is too large.", request_id);
-    } else {
-      response.status = 400;
-      response.body =
-          ErrorXml("BadRequest", "The request could not be parsed as HTTP/1.1.", request_id);
-    }
-    Write(std::move(response), request_id, /*keep_alive=*/false, /*head=*/false);
-  }
-
-  void Write(core::HttpResponse response, const std::string& request_id, bool keep_alive,
-             bool head) {
-    auto res = std::make_shared<http::response<http::string_body>>();
-    res->version(11);
-    res->result(static_cast<http::status>(response.status));
-    res->set(http::field::server, "Coffer");
-    res->set("x-amz-request-id", request_id);
-    for (auto& [k, v] : response.headers) res->set(k, v);
-    const bool close = !keep_alive || server_->stopping.load();
-    res->keep_alive(!close);
-    res->body() = std::move(response.body);
-    res->prepare_payload();
-    if (head) res->body().clear();  // Content-Length stays that of the GET.
-    stream_.expires_after(server_->options.idle_timeout);
-    http::async_write(stream_, *res,
-                      [self = shared_from_this(), res, close](beast::error_code ec, std::size_t) {
-                        if (ec || close) return self->Close();
-                        self->ReadRequest(false);
-                      });
-  }
-
-  void Close() {
-    busy_ = false;
-    beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.close();
-  }
+  void ReadHead(bool first);
+  void OnHead(beast::error_code ec);
+  std::optional<std::string_view> RejectHead();
+  void RunHandler(core::HttpRequest request);
+  void AfterHandler(const std::string& request_id, const std::string& method, unsigned status);
+  void WriteSimpleError(unsigned status, std::string_view code, std::string_view message);
+  base::Status SendContinue();
+  void Close();
 
   std::shared_ptr<HttpServer::Impl> server_;
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<http::request_parser<http::buffer_body>> parser_;
   std::string remote_;
   std::uint64_t id_;
   bool busy_ = false;
+
+  // Per request, touched by the worker while the strand is idle.
+  Awaiter awaiter_;
+  std::optional<std::uint64_t> content_length_;
+  bool expect_continue_ = false;
+  bool continue_sent_ = false;
+  bool keep_alive_ = false;
+  bool head_request_ = false;
+  bool started_ = false;
+  bool finished_ = false;
+  unsigned status_ = 0;
+  std::string request_id_;
+  std::optional<http::response<http::buffer_body>> response_;
+  std::optional<http::response_serializer<http::buffer_body>> serializer_;
 };
+
+void Session::ReadHead(bool first) {
+  parser_.emplace();
+  parser_->header_limit(static_cast<std::uint32_t>(server_->options.header_limit_bytes));
+  parser_->body_limit(server_->options.body_limit_bytes);
+  // The first request must arrive within the header timeout (slowloris);
+  // later ones may wait for the idle timeout on a keep-alive connection.
+  stream_.expires_after(first ? server_->options.header_timeout : server_->options.idle_timeout);
+  busy_ = false;
+  http::async_read_header(
+      stream_, buffer_, *parser_,
+      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnHead(ec); });
+}
+
+// Returns an S3 error code when the head must be refused before the core sees it.
+std::optional<std::string_view> Session::RejectHead() {
+  const auto& msg = parser_->get();
+  std::size_t count = 0;
+  for (auto it = msg.begin(); it != msg.end(); ++it) ++count;
+  if (count > server_->options.max_header_count) return "MetadataTooLarge";
+  // SECURITY: both framings at once is the request-smuggling shape.
+  if (msg.find(http::field::content_length) != msg.end() &&
+      msg.find(http::field::transfer_encoding) != msg.end()) {
+    return "BadRequest";
+  }
+  return std::nullopt;
+}
+
+void Session::OnHead(beast::error_code ec) {
+  if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
+      ec == net::error::operation_aborted || ec == net::error::connection_reset ||
+      ec == net::error::eof) {
+    return Close();
+  }
+  busy_ = true;
+  request_id_ = NewRequestId(server_->env.random());
+  started_ = finished_ = continue_sent_ = false;
+  status_ = 0;
+  if (ec == http::error::header_limit) {
+    return WriteSimpleError(400, "MetadataTooLarge", "Your request headers are too large.");
+  }
+  if (ec) {
+    return WriteSimpleError(400, "BadRequest", "The request could not be parsed as HTTP/1.1.");
+  }
+  if (auto code = RejectHead()) {
+    return WriteSimpleError(400, *code, "The request headers are not acceptable.");
+  }
+  const auto& msg = parser_->get();
+  core::HttpRequest request;
+  request.request_id = request_id_;
+  request.remote_address = remote_;
+  request.method = std::string(msg.method_string());
+  request.target = std::string(msg.target());
+  for (const auto& field : msg) {
+    std::string name(field.name_string());
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    request.headers.emplace_back(std::move(name), std::string(field.value()));
+  }
+  content_length_.reset();
+  if (auto len = parser_->content_length()) content_length_ = *len;
+  expect_continue_ = beast::iequals(msg[http::field::expect], "100-continue");
+  keep_alive_ = msg.keep_alive();
+  head_request_ = msg.method() == http::verb::head;
+  stream_.expires_never();  // The worker sets a deadline on each operation.
+  net::post(server_->workers, [self = shared_from_this(), request = std::move(request)]() mutable {
+    self->RunHandler(std::move(request));
+  });
+}
+
+void Session::RunHandler(core::HttpRequest request) {
+  const std::string method = request.method;
+  try {
+    server_->handler.Serve(request, *this, *this);
+  } catch (...) {
+    // The last resort of STYLE §3: log, count, answer InternalError.
+    server_->env.log().Log(env::LogLevel::kError, "http", "handler threw", {}, request_id_);
+    if (!started_) {
+      const std::string xml = ErrorXml(
+          "InternalError", "We encountered an internal error. Please try again.", request_id_);
+      if (Start(500, {{"content-type", "application/xml"}}, xml.size()).has_value() &&
+          Write(std::as_bytes(std::span(xml.data(), xml.size()))).has_value()) {
+        (void)Finish();
+      }
+    }
+  }
+  net::post(stream_.get_executor(), [self = shared_from_this(), method] {
+    self->AfterHandler(self->request_id_, method, self->status_);
+  });
+}
+
+void Session::AfterHandler(const std::string& request_id, const std::string& method,
+                           unsigned status) {
+  env::Logger& log = server_->env.log();
+  if (log.Enabled(env::LogLevel::kDebug)) {
+    log.Log(env::LogLevel::kDebug, "http", "request",
+            {{"method", method}, {"remote", remote_}, {"status", std::to_string(status)}},
+            request_id);
+  }
+  // A response that never finished, or a body left unread, leaves the
+  // connection in an unknown state: close it rather than guess.
+  if (!finished_ || !parser_->is_done() || !keep_alive_ || server_->stopping) return Close();
+  ReadHead(/*first=*/false);
+}
+
+base::Status Session::SendContinue() {
+  continue_sent_ = true;
+  auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
+  const auto ec =
+      awaiter_.Run(stream_.get_executor(), server_->io, [this, cont](Awaiter::Done done) {
+        stream_.expires_after(server_->options.idle_timeout);
+        http::async_write(stream_, *cont, std::move(done));
+      });
+  if (ec) return base::Unavailable("connection lost: " + ec.message());
+  return base::Ok();
+}
+
+base::Result<std::size_t> Session::Read(std::span<std::byte> out) {
+  if (out.empty()) return std::size_t{0};
+  if (expect_continue_ && !continue_sent_ && !parser_->is_done()) {
+    COFFER_RETURN_IF_ERROR(SendContinue());
+  }
+  while (!parser_->is_done()) {
+    std::size_t left = out.size();
+    const auto ec = awaiter_.Run(stream_.get_executor(), server_->io, [&](Awaiter::Done done) {
+      parser_->get().body().data = out.data();
+      parser_->get().body().size = out.size();
+      stream_.expires_after(server_->options.idle_timeout);
+      http::async_read_some(
+          stream_, buffer_, *parser_,
+          [&left, this, done = std::move(done)](beast::error_code e, std::size_t n) {
+            left = parser_->get().body().size;
+            done(e, n);
+          });
+    });
+    if (ec && ec != http::error::need_buffer) return BodyError(ec);
+    const std::size_t got = out.size() - left;
+    if (got > 0) return got;
+  }
+  return std::size_t{0};
+}
+
+base::Status Session::Start(unsigned status, const core::HeaderList& headers,
+                            std::optional<std::uint64_t> content_length) {
+  if (started_) return base::FailedPrecondition("response already started");
+  started_ = true;
+  status_ = status;
+  response_.emplace();
+  auto& res = *response_;
+  res.version(11);
+  res.result(static_cast<http::status>(status));
+  res.set(http::field::server, "Coffer");
+  res.set("x-amz-request-id", request_id_);
+  for (const auto& [k, v] : headers) res.set(k, v);
+  // A body the core did not read keeps the connection from being reused.
+  res.keep_alive(keep_alive_ && !server_->stopping);
+  if (content_length) {
+    res.content_length(*content_length);
+  } else if (!head_request_) {
+    res.chunked(true);
+  }
+  res.body().data = nullptr;
+  res.body().more = true;
+  serializer_.emplace(res);
+  const auto ec = awaiter_.Run(stream_.get_executor(), server_->io, [this](Awaiter::Done done) {
+    stream_.expires_after(server_->options.idle_timeout);
+    http::async_write_header(stream_, *serializer_, std::move(done));
+  });
+  if (ec) return base::Unavailable("connection lost: " + ec.message());
+  if (head_request_) finished_ = true;  // HEAD: the head is the whole response.
+  return base::Ok();
+}
+
+base::Status Session::Write(std::span<const std::byte> data) {
+  if (!started_) return base::FailedPrecondition("response not started");
+  if (head_request_ || data.empty()) return base::Ok();
+  response_->body().data = const_cast<std::byte*>(data.data());  // Beast's API is non-const.
+  response_->body().size = data.size();
+  response_->body().more = true;
+  const auto ec = awaiter_.Run(stream_.get_executor(), server_->io, [this](Awaiter::Done done) {
+    stream_.expires_after(server_->options.idle_timeout);
+    http::async_write(stream_, *serializer_, std::move(done));
+  });
+  if (ec && ec != http::error::need_buffer) {
+    return base::Unavailable("connection lost: " + ec.message());
+  }
+  return base::Ok();
+}
+
+base::Status Session::Finish() {
+  if (!started_) return base::FailedPrecondition("response not started");
+  if (head_request_) return base::Ok();
+  response_->body().data = nullptr;
+  response_->body().size = 0;
+  response_->body().more = false;
+  const auto ec = awaiter_.Run(stream_.get_executor(), server_->io, [this](Awaiter::Done done) {
+    stream_.expires_after(server_->options.idle_timeout);
+    http::async_write(stream_, *serializer_, std::move(done));
+  });
+  if (ec && ec != http::error::need_buffer) {
+    return base::Unavailable("connection lost: " + ec.message());
+  }
+  finished_ = true;
+  return base::Ok();
+}
+
+// Answers a framing error on the strand, then closes: after a bad head the
+// byte stream cannot be trusted.
+void Session::WriteSimpleError(unsigned status, std::string_view code, std::string_view message) {
+  auto res = std::make_shared<http::response<http::string_body>>();
+  res->version(11);
+  res->result(static_cast<http::status>(status));
+  res->set(http::field::server, "Coffer");
+  res->set("x-amz-request-id", request_id_);
+  res->set(http::field::content_type, "application/xml");
+  res->keep_alive(false);
+  res->body() = ErrorXml(code, message, request_id_);
+  res->prepare_payload();
+  stream_.expires_after(server_->options.idle_timeout);
+  http::async_write(
+      stream_, *res,
+      [self = shared_from_this(), res](beast::error_code, std::size_t) { self->Close(); });
+}
+
+void Session::Close() {
+  busy_ = false;
+  beast::error_code ec;
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  stream_.close();
+}
 
 void HttpServer::Impl::Register(std::uint64_t id, const std::shared_ptr<Session>& s) {
   std::lock_guard lock(mu);
@@ -252,7 +484,7 @@ void HttpServer::Impl::Accept() {
 }
 
 base::Result<std::unique_ptr<HttpServer>> HttpServer::Start(net::io_context& io, env::Env& env,
-                                                            core::RequestHandler& handler,
+                                                            core::Handler& handler,
                                                             const ServerOptions& options) {
   auto impl = std::make_shared<Impl>(io, env, handler, options);
   beast::error_code ec;
@@ -277,6 +509,9 @@ HttpServer::~HttpServer() {
   beast::error_code ec;
   impl_->stopping = true;
   impl_->acceptor.close(ec);
+  // INVARIANT: no worker outlives the server; a handler blocked on a stopped
+  // io_context returns within 100 ms (see Awaiter).
+  impl_->workers.join();
 }
 
 std::uint16_t HttpServer::port() const {

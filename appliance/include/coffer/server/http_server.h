@@ -25,7 +25,12 @@ struct ServerOptions {
   std::uint16_t port = 9000;  // 0 picks a free port (see HttpServer::port()).
   std::size_t max_connections = 4096;
   std::size_t header_limit_bytes = 16 * 1024;
-  std::size_t body_limit_bytes = 1024 * 1024;  // For buffered (non-streaming) requests.
+  std::size_t max_header_count = 128;
+  // Largest request body accepted on a streaming request (S3's 5 TiB object).
+  std::uint64_t body_limit_bytes = std::uint64_t{5} << 40;
+  // Worker threads that run the core's Serve() (disk work stays off the I/O
+  // threads).
+  std::size_t worker_threads = 16;
   // Slowloris: the whole head must arrive within this time.
   std::chrono::milliseconds header_timeout{10'000};
   // An idle keep-alive connection is closed after this time.
@@ -39,7 +44,7 @@ class HttpServer {
   // Binds and listens. `handler` and `env` must outlive the server. Errors:
   // kUnavailable when the address cannot be bound.
   static base::Result<std::unique_ptr<HttpServer>> Start(boost::asio::io_context& io, env::Env& env,
-                                                         core::RequestHandler& handler,
+                                                         core::Handler& handler,
                                                          const ServerOptions& options);
   ~HttpServer();
 
@@ -50,6 +55,8 @@ class HttpServer {
 
   // Stops accepting, lets requests in flight finish (up to drain_timeout),
   // closes idle connections, then calls `done` on the io_context. Thread-safe.
+  // Requests still running when the io_context stops fail with kUnavailable
+  // at their next read or write; the destructor waits for them.
   void Shutdown(std::function<void()> done);
 
   // Implementation detail, public only so the .cc's session types can name it.
