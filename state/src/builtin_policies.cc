@@ -1,42 +1,49 @@
 #include "coffer/state/builtin_policies.h"
 
+#include <algorithm>
+#include <string>
+
+#include "coffer/policy/builtin.h"
+#include "coffer/policy/parse.h"
+
 namespace coffer::state {
+namespace {
+
+struct Canonical {
+  std::vector<std::string> texts;
+  std::vector<BuiltinPolicy> policies;
+};
+
+// The documents come from policy-dsl (one definition of MinIO's canned policies), printed in
+// canonical form. "admin" is Coffer's alias for consoleAdmin, listed in MinIO's overview.
+Canonical Build() {
+  Canonical c;
+  std::vector<std::pair<std::string_view, std::string_view>> names;
+  for (std::string_view name : policy::BuiltinPolicyNames()) names.push_back({name, name});
+  names.push_back({"admin", "consoleAdmin"});
+  c.texts.reserve(names.size());
+  for (const auto& [name, source] : names) {
+    std::optional<std::string_view> json = policy::BuiltinPolicyJson(source);
+    COFFER_ASSERT(json.has_value());
+    base::Result<policy::Document> doc = policy::Parse(*json);
+    COFFER_ASSERT(doc.has_value());
+    c.texts.push_back(policy::Print(*doc));
+  }
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    bool admin = names[i].second == "consoleAdmin";
+    c.policies.push_back({names[i].first, c.texts[i], admin});
+  }
+  std::sort(c.policies.begin(), c.policies.end(),
+            [](const BuiltinPolicy& a, const BuiltinPolicy& b) { return a.name < b.name; });
+  return c;
+}
+
+}  // namespace
 
 const std::vector<BuiltinPolicy>& BuiltinPolicies() {
-  // Keys are sorted as nlohmann's dump() sorts them, so these equal their canonical form.
-  static const std::vector<BuiltinPolicy> kPolicies = {
-      {"admin",
-       R"({"Statement":[{"Action":["admin:*"],"Effect":"Allow","Resource":["*"]},)"
-       R"({"Action":["kms:*"],"Effect":"Allow","Resource":["*"]},)"
-       R"({"Action":["s3:*"],"Effect":"Allow","Resource":["arn:aws:s3:::*"]}],)"
-       R"("Version":"2012-10-17"})",
-       true},
-      {"consoleAdmin",
-       R"({"Statement":[{"Action":["admin:*"],"Effect":"Allow","Resource":["*"]},)"
-       R"({"Action":["kms:*"],"Effect":"Allow","Resource":["*"]},)"
-       R"({"Action":["s3:*"],"Effect":"Allow","Resource":["arn:aws:s3:::*"]}],)"
-       R"("Version":"2012-10-17"})",
-       true},
-      {"diagnostics",
-       R"({"Statement":[{"Action":["admin:BandwidthMonitor","admin:ConsoleLog",)"
-       R"("admin:OBDInfo","admin:Profiling","admin:Prometheus","admin:ServerInfo",)"
-       R"("admin:ServerTrace","admin:TopLocksInfo"],"Effect":"Allow","Resource":["*"]}],)"
-       R"("Version":"2012-10-17"})",
-       false},
-      {"readonly",
-       R"({"Statement":[{"Action":["s3:GetBucketLocation","s3:GetObject"],"Effect":"Allow",)"
-       R"("Resource":["arn:aws:s3:::*"]}],"Version":"2012-10-17"})",
-       false},
-      {"readwrite",
-       R"({"Statement":[{"Action":["s3:*"],"Effect":"Allow","Resource":["arn:aws:s3:::*"]}],)"
-       R"("Version":"2012-10-17"})",
-       false},
-      {"writeonly",
-       R"({"Statement":[{"Action":["s3:PutObject"],"Effect":"Allow",)"
-       R"("Resource":["arn:aws:s3:::*"]}],"Version":"2012-10-17"})",
-       false},
-  };
-  return kPolicies;
+  // INVARIANT: built once, immutable afterwards; texts outlive the views into them.
+  static const Canonical kCanonical = Build();
+  return kCanonical.policies;
 }
 
 bool IsBuiltinPolicy(std::string_view name) {

@@ -10,6 +10,10 @@
 #include <utility>
 #include <vector>
 
+namespace coffer::policy {
+class CompiledPolicy;
+}  // namespace coffer::policy
+
 namespace coffer::state::internal {
 
 enum class PolicyUse { kIdentity, kBucket };
@@ -28,9 +32,10 @@ struct PolicyCheck {
 // Parses and validates `json` as an identity or bucket policy. Pure and thread-safe.
 PolicyCheck CheckPolicyJson(std::string_view json, PolicyUse use);
 
-// Compiles a valid canonical policy into the evaluator's form. Returns nullptr while no
-// compiler is linked in (policy-dsl not yet available). Pure and thread-safe.
-std::shared_ptr<const void> CompilePolicy(std::string_view canonical_json);
+// Compiles a valid canonical policy into the evaluator's form (a policy::CompiledPolicy), or
+// nullptr when it does not compile. Pure and thread-safe.
+std::shared_ptr<const policy::CompiledPolicy> CompilePolicy(std::string_view canonical_json, std::string_view name,
+                                          PolicyUse use);
 
 // Converts a byte offset in `text` to 1-based (line, column).
 std::pair<int, int> OffsetToLineColumn(std::string_view text, std::size_t offset);

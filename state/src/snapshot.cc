@@ -81,7 +81,8 @@ base::Status SnapshotBuilder::ReadPolicies() {
     COFFER_ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row) break;
     PolicyEntry p{q.Text(0), q.Text(1), nullptr};
-    p.compiled = internal::CompilePolicy(p.document);
+    p.compiled = internal::CompilePolicy(p.document, p.name, internal::PolicyUse::kIdentity);
+    if (p.compiled == nullptr) return base::DataLoss("stored policy " + p.name + " does not compile");
     snap_->policies_.emplace(p.name, std::move(p));
   }
   return base::Ok();
@@ -166,6 +167,13 @@ base::Status SnapshotBuilder::ReadBuckets() {
                    : enc == "sse-kms" ? Encryption::kSseKms : Encryption::kNone;
     b.kms_key = q.Text(3);
     b.policy = q.Text(4);
+    if (!b.policy.empty()) {
+      b.compiled_policy =
+          internal::CompilePolicy(b.policy, "bucket:" + b.name, internal::PolicyUse::kBucket);
+      if (b.compiled_policy == nullptr) {
+        return base::DataLoss("stored policy of bucket " + b.name + " does not compile");
+      }
+    }
     b.anonymous = anon == "download" ? AnonymousAccess::kDownload
                   : anon == "upload" ? AnonymousAccess::kUpload
                   : anon == "public" ? AnonymousAccess::kPublic : AnonymousAccess::kNone;

@@ -132,7 +132,8 @@ Resource = ["arn:aws:s3:::b/*"]
 )"}}));
   ASSERT_TRUE(load.ok()) << FormatErrors(load.errors);
   EXPECT_EQ(load.state.policies.at("t").document,
-            R"({"Statement":[{"Action":["s3:GetObject"],"Effect":"Allow","Resource":["arn:aws:s3:::b/*"]}],"Version":"2012-10-17"})");
+            R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject"],)"
+            R"("Resource":["arn:aws:s3:::b/*"]}]})");
 }
 
 TEST(ConfigLoader, BuiltinsCannotBeRedefinedButCanBeAttached) {

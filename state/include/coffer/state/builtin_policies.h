@@ -1,6 +1,7 @@
 #pragma once
-// The built-in policies every appliance has, as MinIO ships them: readonly, readwrite,
-// writeonly, diagnostics, consoleAdmin and admin. Users and groups may attach them without
+// The built-in policies every appliance has, as MinIO ships them (documents from policy-dsl):
+// readonly, readwrite, writeonly, diagnostics, consoleAdmin, and admin (an alias of
+// consoleAdmin). Users and groups may attach them without
 // defining them; a repo may not redefine them. They are stored with owner "builtin".
 
 #include <string_view>

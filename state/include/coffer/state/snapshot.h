@@ -20,6 +20,7 @@
 #include "coffer/base/clock.h"
 #include "coffer/base/result.h"
 #include "coffer/base/secret.h"
+#include "coffer/policy/compile.h"
 #include "coffer/state/config.h"
 #include "coffer/state/crypto.h"
 #include "coffer/state/revision.h"
@@ -49,8 +50,8 @@ struct Principal {
 struct PolicyEntry {
   std::string name;
   std::string document;  // Canonical JSON.
-  // The policy-dsl compiled form when coffer::policy is linked in, else null.
-  std::shared_ptr<const void> compiled;
+  // The compiled form for evaluation. Never null in a built snapshot.
+  std::shared_ptr<const policy::CompiledPolicy> compiled;
 };
 
 struct BucketEntry {
@@ -59,6 +60,7 @@ struct BucketEntry {
   Encryption encryption = Encryption::kNone;
   std::string kms_key;
   std::string policy;  // Bucket policy JSON, or empty.
+  std::shared_ptr<const policy::CompiledPolicy> compiled_policy;  // Null iff policy is empty.
   AnonymousAccess anonymous = AnonymousAccess::kNone;
   std::optional<std::int64_t> quota_objects;
   std::optional<std::int64_t> quota_bytes;
