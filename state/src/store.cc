@@ -5,6 +5,8 @@
 
 #include <sqlite3.h>
 
+#include <cstdlib>
+
 #include "migrations.h"
 #include "sql.h"
 
@@ -29,6 +31,28 @@ base::WallTime FromUnixNanos(std::int64_t ns) {
   return base::WallTime(std::chrono::nanoseconds(ns));
 }
 
+namespace {
+
+// The first column of a one-row pragma. The statement is finished before returning, so no
+// read transaction stays open (journal_mode cannot change inside one).
+base::Result<std::string> PragmaText(sqlite3* db, std::string_view sql) {
+  Statement q(db, sql);
+  COFFER_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return std::string();
+  return q.Text(0);
+}
+
+base::Status CheckIntegrity(sqlite3* db, const std::string& path) {
+  base::Result<std::string> check = PragmaText(db, "PRAGMA integrity_check;");
+  if (!check.has_value()) {
+    return base::DataLoss("store " + path + " cannot be read: " + check.error().message());
+  }
+  if (*check != "ok") return base::DataLoss("store " + path + " failed its integrity check: " + *check);
+  return base::Ok();
+}
+
+}  // namespace
+
 base::Result<std::unique_ptr<Store>> Store::Open(const std::string& path,
                                                  const StoreOptions& options) {
   sqlite3* db = nullptr;
@@ -46,17 +70,9 @@ base::Result<std::unique_ptr<Store>> Store::Open(const std::string& path,
   sqlite3_busy_timeout(db, 5000);
   // INVARIANT: foreign keys are per connection and off by default; attachments rely on them.
   COFFER_RETURN_IF_ERROR(Exec(db, "PRAGMA foreign_keys = ON;"));
-  Statement check(db, "PRAGMA integrity_check;");
-  COFFER_ASSIGN_OR_RETURN(bool row, check.Step());
-  if (!row || check.Text(0) != "ok") {
-    return base::DataLoss("store " + path + " failed its integrity check: " +
-                          (row ? check.Text(0) : std::string("no result")));
-  }
-  Statement mode(db, "PRAGMA journal_mode;");
-  COFFER_ASSIGN_OR_RETURN(bool has_mode, mode.Step());
-  if (!has_mode || mode.Text(0) != "wal") {
-    COFFER_RETURN_IF_ERROR(Exec(db, "PRAGMA journal_mode = WAL;"));
-  }
+  COFFER_RETURN_IF_ERROR(CheckIntegrity(db, path));
+  COFFER_ASSIGN_OR_RETURN(std::string journal, PragmaText(db, "PRAGMA journal_mode;"));
+  if (journal != "wal") COFFER_RETURN_IF_ERROR(Exec(db, "PRAGMA journal_mode = WAL;"));
   COFFER_RETURN_IF_ERROR(Exec(db, "PRAGMA synchronous = FULL;"));
   COFFER_RETURN_IF_ERROR(store->Migrate());
   return store;
@@ -65,10 +81,8 @@ base::Result<std::unique_ptr<Store>> Store::Open(const std::string& path,
 Store::~Store() { sqlite3_close(db_); }
 
 base::Status Store::Migrate() {
-  Statement version(db_, "PRAGMA user_version;");
-  COFFER_ASSIGN_OR_RETURN(bool row, version.Step());
-  COFFER_ASSERT(row);
-  int current = static_cast<int>(version.Int(0));
+  COFFER_ASSIGN_OR_RETURN(std::string version, PragmaText(db_, "PRAGMA user_version;"));
+  int current = std::atoi(version.c_str());
   const auto& migrations = internal::EmbeddedMigrations();
   COFFER_ASSERT(!migrations.empty());
   if (current > migrations.back().version) {
