@@ -1,0 +1,122 @@
+#include "coffer/core/auth/s3_errors.h"
+
+#include <array>
+
+#include "coffer/base/assert.h"
+
+namespace coffer::core::auth {
+namespace {
+
+using base::ErrorCode;
+
+// INVARIANT: rows are in S3ErrorCode order, so the enum value is the index.
+constexpr std::array<S3ErrorInfo, 21> kTable = {{
+    {S3ErrorCode::kAccessDenied, "AccessDenied", 403, "Access Denied.",
+     ErrorCode::kPermissionDenied},
+    {S3ErrorCode::kAuthorizationHeaderMalformed, "AuthorizationHeaderMalformed", 400,
+     "The authorization header is malformed.", ErrorCode::kInvalidArgument},
+    {S3ErrorCode::kAuthorizationQueryParametersError, "AuthorizationQueryParametersError", 400,
+     "Error parsing the query-string authentication parameters.", ErrorCode::kInvalidArgument},
+    {S3ErrorCode::kBadDigest, "BadDigest", 400,
+     "The checksum you specified did not match the calculated checksum.",
+     ErrorCode::kInvalidArgument},
+    {S3ErrorCode::kExpiredToken, "ExpiredToken", 400, "The provided token has expired.",
+     ErrorCode::kUnauthenticated},
+    {S3ErrorCode::kIncompleteBody, "IncompleteBody", 400,
+     "You did not provide the number of bytes specified by the Content-Length HTTP header.",
+     ErrorCode::kInvalidArgument},
+    {S3ErrorCode::kInternalError, "InternalError", 500,
+     "We encountered an internal error. Please try again.", ErrorCode::kInternal},
+    {S3ErrorCode::kInvalidAccessKeyId, "InvalidAccessKeyId", 403,
+     "The AWS Access Key Id you provided does not exist in our records.",
+     ErrorCode::kUnauthenticated},
+    {S3ErrorCode::kInvalidArgument, "InvalidArgument", 400, "Invalid Argument.",
+     ErrorCode::kInvalidArgument},
+    {S3ErrorCode::kInvalidChunkSizeError, "InvalidChunkSizeError", 400,
+     "The chunk size in the aws-chunked body is invalid.", ErrorCode::kInvalidArgument},
+    {S3ErrorCode::kInvalidDigest, "InvalidDigest", 400,
+     "The Content-MD5 or checksum value you specified is not valid.", ErrorCode::kInvalidArgument},
+    {S3ErrorCode::kInvalidRequest, "InvalidRequest", 400, "Invalid Request.",
+     ErrorCode::kInvalidArgument},
+    {S3ErrorCode::kInvalidToken, "InvalidToken", 400,
+     "The provided token is malformed or otherwise invalid.", ErrorCode::kUnauthenticated},
+    {S3ErrorCode::kInvalidUri, "InvalidURI", 400, "Couldn't parse the specified URI.",
+     ErrorCode::kInvalidArgument},
+    {S3ErrorCode::kMalformedTrailerError, "MalformedTrailerError", 400,
+     "The request contained trailing data that was not well-formed or did not conform to our "
+     "published schema.",
+     ErrorCode::kInvalidArgument},
+    {S3ErrorCode::kMissingContentLength, "MissingContentLength", 411,
+     "You must provide the Content-Length HTTP header.", ErrorCode::kInvalidArgument},
+    {S3ErrorCode::kMissingSecurityHeader, "MissingSecurityHeader", 400,
+     "Your request is missing a required header.", ErrorCode::kUnauthenticated},
+    {S3ErrorCode::kNotImplemented, "NotImplemented", 501,
+     "A header you provided implies functionality that is not implemented.",
+     ErrorCode::kUnimplemented},
+    {S3ErrorCode::kRequestTimeTooSkewed, "RequestTimeTooSkewed", 403,
+     "The difference between the request time and the server's time is too large.",
+     ErrorCode::kUnauthenticated},
+    {S3ErrorCode::kSignatureDoesNotMatch, "SignatureDoesNotMatch", 403,
+     "The request signature we calculated does not match the signature you provided. Check "
+     "your key and signing method.",
+     ErrorCode::kUnauthenticated},
+    {S3ErrorCode::kXAmzContentSha256Mismatch, "XAmzContentSHA256Mismatch", 400,
+     "The provided 'x-amz-content-sha256' header does not match what was computed.",
+     ErrorCode::kInvalidArgument},
+}};
+
+constexpr bool TableIsInEnumOrder() {
+  for (std::size_t i = 0; i < kTable.size(); ++i) {
+    if (static_cast<std::size_t>(kTable[i].code) != i) return false;
+    if (kTable[i].default_message.empty()) return false;
+  }
+  return true;
+}
+static_assert(TableIsInEnumOrder(), "kTable must follow S3ErrorCode order, messages non-empty");
+
+}  // namespace
+
+const S3ErrorInfo& S3ErrorInfoFor(S3ErrorCode code) {
+  const auto index = static_cast<std::size_t>(code);
+  COFFER_ASSERT(index < kTable.size());
+  return kTable[index];
+}
+
+std::span<const S3ErrorInfo> AllS3Errors() { return kTable; }
+
+base::Error MakeS3Error(S3ErrorCode code, std::string_view detail) {
+  const S3ErrorInfo& info = S3ErrorInfoFor(code);
+  std::string message(info.name);
+  message += ": ";
+  message += detail.empty() ? info.default_message : detail;
+  return base::Error(info.error_code, std::move(message));
+}
+
+std::optional<S3ErrorCode> S3ErrorCodeOf(const base::Error& error) {
+  std::string_view message = error.message();
+  const std::size_t colon = message.find(':');
+  if (colon == std::string_view::npos) return std::nullopt;
+  const std::string_view name = message.substr(0, colon);
+  for (const S3ErrorInfo& info : kTable) {
+    // The canonical code must agree too, so an unrelated message that happens
+    // to start with a code name is not mistaken for an S3 error.
+    if (info.name == name && info.error_code == error.code()) return info.code;
+  }
+  return std::nullopt;
+}
+
+S3ErrorReply ToS3ErrorReply(const base::Error& error) {
+  const std::optional<S3ErrorCode> code = S3ErrorCodeOf(error);
+  if (!code.has_value()) {
+    const S3ErrorInfo& internal = S3ErrorInfoFor(S3ErrorCode::kInternalError);
+    return {&internal, std::string(internal.default_message)};
+  }
+  const S3ErrorInfo& info = S3ErrorInfoFor(*code);
+  std::string_view message = error.message();
+  message.remove_prefix(info.name.size() + 1);
+  while (!message.empty() && message.front() == ' ') message.remove_prefix(1);
+  if (message.empty()) message = info.default_message;
+  return {&info, std::string(message)};
+}
+
+}  // namespace coffer::core::auth

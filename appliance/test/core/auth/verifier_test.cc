@@ -1,0 +1,326 @@
+#include "coffer/core/auth/verifier.h"
+
+#include <gtest/gtest.h>
+
+#include "coffer/core/auth/body_reader.h"
+#include "coffer/core/auth/signature.h"
+#include "coffer/core/auth/signer.h"
+
+#include "test_support.h"
+
+namespace coffer::core::auth {
+namespace {
+
+using std::chrono::minutes;
+using std::chrono::seconds;
+using testing::CodeOf;
+using testing::SuiteTime;
+
+class VerifierTest : public ::testing::Test {
+ protected:
+  VerifierTest() : verifier_(env_.crypto(), cache_, VerifierOptions{}) {}
+
+  Signer MakeSigner(std::string access_key = std::string(testing::kAccessKey),
+                    std::string secret = std::string(testing::kSecretKey), std::string token = "",
+                    std::string region = "us-east-1") {
+    SignerOptions options;
+    options.region = std::move(region);
+    return Signer(env_.crypto(),
+                  {std::move(access_key), base::Secret(std::move(secret)), std::move(token)},
+                  options);
+  }
+
+  HttpRequest Get(std::string target = "/bkt/key.txt?versionId=3") {
+    HttpRequest r;
+    r.method = "GET";
+    r.target = std::move(target);
+    r.headers = {{"host", "127.0.0.1:9000"}, {"range", "bytes=0-9"}};
+    return r;
+  }
+
+  HttpRequest SignedGet(base::WallTime t = SuiteTime()) {
+    HttpRequest r = Get();
+    auto info = MakeSigner().Sign(r, t, kUnsignedPayload);
+    EXPECT_TRUE(info.has_value());
+    return r;
+  }
+
+  base::Result<Authentication> Verify(const HttpRequest& r, base::WallTime now = SuiteTime()) {
+    return verifier_.Verify(r, testing::TestLookup(), now);
+  }
+
+  testing::CryptoEnv env_;
+  SigningKeyCache cache_;
+  Verifier verifier_;
+};
+
+void SetHeader(HttpRequest& r, std::string_view name, std::string value) {
+  for (auto& [k, v] : r.headers) {
+    if (k == name) {
+      v = std::move(value);
+      return;
+    }
+  }
+  r.headers.emplace_back(std::string(name), std::move(value));
+}
+
+TEST_F(VerifierTest, AcceptsAHeaderSignedRequest) {
+  auto auth = Verify(SignedGet());
+  ASSERT_TRUE(auth.has_value()) << auth.error().message();
+  EXPECT_EQ(auth->kind, AuthKind::kHeader);
+  EXPECT_EQ(auth->access_key, "AKIDEXAMPLE");
+  EXPECT_EQ(auth->principal, "root");
+  EXPECT_EQ(auth->payload.mode, PayloadMode::kUnsigned);
+  EXPECT_EQ(auth->request_time, SuiteTime());
+  EXPECT_EQ(cache_.size(), 1u);
+  ASSERT_TRUE(Verify(SignedGet()).has_value());
+  EXPECT_EQ(cache_.size(), 1u);
+}
+
+TEST_F(VerifierTest, RefusesSkewBeyondFifteenMinutesBothWays) {
+  const HttpRequest r = SignedGet();
+  EXPECT_TRUE(Verify(r, SuiteTime() + minutes(15)).has_value());
+  EXPECT_TRUE(Verify(r, SuiteTime() - minutes(15)).has_value());
+  EXPECT_EQ(CodeOf(Verify(r, SuiteTime() + minutes(15) + seconds(1))),
+            S3ErrorCode::kRequestTimeTooSkewed);
+  EXPECT_EQ(CodeOf(Verify(r, SuiteTime() - minutes(16))), S3ErrorCode::kRequestTimeTooSkewed);
+}
+
+TEST_F(VerifierTest, UnknownKeyWrongSecretAndLookupFailure) {
+  HttpRequest r = Get();
+  ASSERT_TRUE(MakeSigner("NOSUCHKEY").Sign(r, SuiteTime(), kUnsignedPayload).has_value());
+  EXPECT_EQ(CodeOf(Verify(r)), S3ErrorCode::kInvalidAccessKeyId);
+  HttpRequest w = Get();
+  ASSERT_TRUE(MakeSigner("AKIDEXAMPLE", "wrong").Sign(w, SuiteTime(), kUnsignedPayload));
+  EXPECT_EQ(CodeOf(Verify(w)), S3ErrorCode::kSignatureDoesNotMatch);
+  HttpRequest b = Get();
+  ASSERT_TRUE(MakeSigner("BROKEN").Sign(b, SuiteTime(), kUnsignedPayload).has_value());
+  auto broken = Verify(b);
+  ASSERT_FALSE(broken.has_value());
+  EXPECT_EQ(broken.error().code(), base::ErrorCode::kUnavailable);
+}
+
+TEST_F(VerifierTest, TamperingWithAnySignedPartBreaksTheSignature) {
+  auto tampered = [this](auto mutate) {
+    HttpRequest r = SignedGet();
+    mutate(r);
+    return CodeOf(Verify(r));
+  };
+  const auto kMismatch = S3ErrorCode::kSignatureDoesNotMatch;
+  EXPECT_EQ(tampered([](HttpRequest& r) { r.method = "DELETE"; }), kMismatch);
+  EXPECT_EQ(tampered([](HttpRequest& r) { r.target = "/bkt/key.txt?versionId=4"; }), kMismatch);
+  EXPECT_EQ(tampered([](HttpRequest& r) { r.target = "/bkt/other.txt?versionId=3"; }), kMismatch);
+  EXPECT_EQ(tampered([](HttpRequest& r) { r.target += "&acl"; }), kMismatch);
+  EXPECT_EQ(tampered([](HttpRequest& r) { SetHeader(r, "range", "bytes=0-99"); }), kMismatch);
+  EXPECT_EQ(tampered([](HttpRequest& r) { SetHeader(r, "host", "evil:9000"); }), kMismatch);
+  EXPECT_EQ(tampered([](HttpRequest& r) { r.headers.emplace_back("range", "bytes=5-6"); }),
+            kMismatch);
+  EXPECT_EQ(tampered([](HttpRequest& r) {
+              SetHeader(r, "x-amz-content-sha256", std::string(kEmptySha256Hex));
+            }),
+            kMismatch);
+  // Header values are folded, so extra spaces are not tampering.
+  EXPECT_EQ(tampered([](HttpRequest& r) { SetHeader(r, "range", "  bytes=0-9 "); }), std::nullopt);
+}
+
+TEST_F(VerifierTest, UnsignedAmzHeadersAreRefused) {
+  HttpRequest r = SignedGet();
+  r.headers.emplace_back("x-amz-copy-source", "/other/secret");
+  auto result = Verify(r);
+  EXPECT_EQ(CodeOf(result), S3ErrorCode::kAccessDenied);
+  EXPECT_NE(result.error().message().find("x-amz-copy-source"), std::string::npos);
+}
+
+TEST_F(VerifierTest, HeaderStructureErrors) {
+  HttpRequest no_sha = Get();
+  SignerOptions options;
+  options.set_content_sha256 = false;
+  Signer signer(env_.crypto(), {"AKIDEXAMPLE", base::Secret(std::string(testing::kSecretKey)), ""},
+                options);
+  ASSERT_TRUE(signer.Sign(no_sha, SuiteTime(), kUnsignedPayload).has_value());
+  EXPECT_EQ(CodeOf(Verify(no_sha)), S3ErrorCode::kInvalidRequest);
+
+  HttpRequest region = Get();
+  ASSERT_TRUE(MakeSigner("AKIDEXAMPLE", std::string(testing::kSecretKey), "", "eu-west-1")
+                  .Sign(region, SuiteTime(), kUnsignedPayload)
+                  .has_value());
+  EXPECT_EQ(CodeOf(Verify(region)), S3ErrorCode::kAuthorizationHeaderMalformed);
+
+  HttpRequest date = SignedGet();
+  SetHeader(date, "x-amz-date", "20150831T000100Z");
+  EXPECT_EQ(CodeOf(Verify(date, SuiteTime() + minutes(11 * 60 + 25))),
+            S3ErrorCode::kAuthorizationHeaderMalformed);
+
+  HttpRequest no_date = SignedGet();
+  std::erase_if(no_date.headers, [](const auto& h) { return h.first == "x-amz-date"; });
+  EXPECT_EQ(CodeOf(Verify(no_date)), S3ErrorCode::kAccessDenied);
+
+  HttpRequest bad_mode = SignedGet();
+  SetHeader(bad_mode, "x-amz-content-sha256", "not-a-hash");
+  EXPECT_EQ(CodeOf(Verify(bad_mode)), S3ErrorCode::kInvalidArgument);
+
+  HttpRequest twice = SignedGet();
+  twice.headers.emplace_back("authorization", twice.Header("authorization"));
+  EXPECT_EQ(CodeOf(Verify(twice)), S3ErrorCode::kInvalidArgument);
+
+  HttpRequest garbage = Get();
+  garbage.headers.emplace_back("authorization", "Bearer xyz");
+  EXPECT_EQ(CodeOf(Verify(garbage)), S3ErrorCode::kAuthorizationHeaderMalformed);
+}
+
+TEST_F(VerifierTest, DateHeaderStandsInForXAmzDate) {
+  HttpRequest r = Get();
+  r.headers.emplace_back("date", "Sun, 30 Aug 2015 12:36:00 GMT");
+  r.headers.emplace_back("x-amz-content-sha256", std::string(kUnsignedPayload));
+  std::vector<std::string> names = {"date", "host", "range", "x-amz-content-sha256"};
+  const auto [path, raw_query] = SplitTarget(r.target);
+  QueryParams query = *ParseQuery(raw_query);
+  const base::Secret key = DeriveSigningKey(
+      env_.crypto(), base::Secret(std::string(testing::kSecretKey)), "20150830", "us-east-1", "s3");
+  SignatureInput input{r.method,
+                       path,
+                       &query,
+                       "",
+                       &r.headers,
+                       names,
+                       kUnsignedPayload,
+                       "20150830T123600Z",
+                       "20150830/us-east-1/s3/aws4_request",
+                       {}};
+  auto sig = ComputeSignature(env_.crypto(), key, input);
+  ASSERT_TRUE(sig.has_value());
+  r.headers.emplace_back("authorization",
+                         "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/s3/"
+                         "aws4_request, SignedHeaders=date;host;range;x-amz-content-sha256, "
+                         "Signature=" +
+                             sig->signature);
+  auto auth = Verify(r);
+  ASSERT_TRUE(auth.has_value()) << auth.error().message();
+  EXPECT_EQ(auth->request_time, SuiteTime());
+}
+
+TEST_F(VerifierTest, SignatureV2IsRefusedWithAClearMessage) {
+  HttpRequest header = Get();
+  header.headers.emplace_back("authorization", "AWS AKIDEXAMPLE:frJIUN8DYpKDtOLCwo//yllqDzg=");
+  auto refused = Verify(header);
+  EXPECT_EQ(CodeOf(refused), S3ErrorCode::kInvalidRequest);
+  EXPECT_NE(refused.error().message().find("Signature Version 2"), std::string::npos);
+  HttpRequest query = Get("/bkt/k?AWSAccessKeyId=AKIDEXAMPLE&Expires=1441000000&Signature=abc");
+  EXPECT_EQ(CodeOf(Verify(query)), S3ErrorCode::kInvalidRequest);
+  VerifierOptions legacy;
+  legacy.allow_sigv2 = true;
+  Verifier lenient(env_.crypto(), cache_, legacy);
+  EXPECT_EQ(CodeOf(lenient.Verify(header, testing::TestLookup(), SuiteTime())),
+            S3ErrorCode::kNotImplemented);
+}
+
+TEST_F(VerifierTest, AnonymousAndMixedMechanisms) {
+  auto anonymous = Verify(Get());
+  ASSERT_TRUE(anonymous.has_value());
+  EXPECT_EQ(anonymous->kind, AuthKind::kAnonymous);
+  EXPECT_TRUE(anonymous->principal.empty());
+  HttpRequest mixed = SignedGet();
+  mixed.target += "&X-Amz-Algorithm=AWS4-HMAC-SHA256";
+  EXPECT_EQ(CodeOf(Verify(mixed)), S3ErrorCode::kInvalidArgument);
+}
+
+TEST_F(VerifierTest, SessionTokens) {
+  HttpRequest ok = Get();
+  ASSERT_TRUE(
+      MakeSigner("TEMPKEY", "temp-secret", "token-1").Sign(ok, SuiteTime(), kUnsignedPayload));
+  auto auth = Verify(ok);
+  ASSERT_TRUE(auth.has_value()) << auth.error().message();
+  EXPECT_EQ(auth->principal, "sts-user");
+  EXPECT_TRUE(auth->used_session_token);
+  HttpRequest missing = Get();
+  ASSERT_TRUE(MakeSigner("TEMPKEY", "temp-secret").Sign(missing, SuiteTime(), kUnsignedPayload));
+  EXPECT_EQ(CodeOf(Verify(missing)), S3ErrorCode::kMissingSecurityHeader);
+  HttpRequest wrong = Get();
+  ASSERT_TRUE(
+      MakeSigner("TEMPKEY", "temp-secret", "token-2").Sign(wrong, SuiteTime(), kUnsignedPayload));
+  EXPECT_EQ(CodeOf(Verify(wrong)), S3ErrorCode::kInvalidToken);
+  HttpRequest extra = Get();
+  ASSERT_TRUE(MakeSigner("AKIDEXAMPLE", std::string(testing::kSecretKey), "token-1")
+                  .Sign(extra, SuiteTime(), kUnsignedPayload));
+  EXPECT_EQ(CodeOf(Verify(extra)), S3ErrorCode::kInvalidToken);
+}
+
+TEST_F(VerifierTest, PresignedUrls) {
+  const HeaderList headers = {{"host", "127.0.0.1:9000"}};
+  auto target = MakeSigner().Presign("GET", "/bkt/a%20b.txt", headers, SuiteTime(), seconds(3600));
+  ASSERT_TRUE(target.has_value()) << target.error().message();
+  HttpRequest r;
+  r.method = "GET";
+  r.target = *target;
+  r.headers = headers;
+  auto auth = Verify(r, SuiteTime() + minutes(59));
+  ASSERT_TRUE(auth.has_value()) << auth.error().message();
+  EXPECT_EQ(auth->kind, AuthKind::kPresigned);
+  EXPECT_EQ(auth->payload.mode, PayloadMode::kUnsigned);
+  EXPECT_TRUE(Verify(r, SuiteTime() + seconds(3600)).has_value());
+
+  auto expired = Verify(r, SuiteTime() + seconds(3601));
+  EXPECT_EQ(CodeOf(expired), S3ErrorCode::kAccessDenied);
+  EXPECT_NE(expired.error().message().find("Request has expired"), std::string::npos);
+  EXPECT_EQ(CodeOf(Verify(r, SuiteTime() - minutes(16))), S3ErrorCode::kAccessDenied);
+
+  HttpRequest tampered = r;
+  tampered.target += "&response-content-type=text/html";
+  EXPECT_EQ(CodeOf(Verify(tampered, SuiteTime())), S3ErrorCode::kSignatureDoesNotMatch);
+  HttpRequest method = r;
+  method.method = "PUT";
+  EXPECT_EQ(CodeOf(Verify(method, SuiteTime())), S3ErrorCode::kSignatureDoesNotMatch);
+  HttpRequest week = r;
+  week.target.replace(week.target.find("X-Amz-Expires=3600"), 18, "X-Amz-Expires=604801");
+  EXPECT_EQ(CodeOf(Verify(week, SuiteTime())), S3ErrorCode::kAuthorizationQueryParametersError);
+  HttpRequest unsigned_header = r;
+  unsigned_header.headers.emplace_back("x-amz-acl", "public-read");
+  EXPECT_EQ(CodeOf(Verify(unsigned_header, SuiteTime())), S3ErrorCode::kAccessDenied);
+  EXPECT_EQ(CodeOf(MakeSigner().Presign("GET", "/b", headers, SuiteTime(), seconds(604801))),
+            S3ErrorCode::kAuthorizationQueryParametersError);
+  EXPECT_TRUE(MakeSigner().Presign("GET", "/b", headers, SuiteTime(), seconds(604800)));
+}
+
+TEST_F(VerifierTest, StreamingModesNeedTheDecodedLength) {
+  HttpRequest r = Get("/bkt/obj");
+  r.method = "PUT";
+  ASSERT_TRUE(MakeSigner().Sign(r, SuiteTime(), kStreamingSignedPayload));
+  EXPECT_EQ(CodeOf(Verify(r)), S3ErrorCode::kMissingContentLength);
+  HttpRequest ok = Get("/bkt/obj");
+  ok.method = "PUT";
+  ok.headers.emplace_back("x-amz-decoded-content-length", "5");
+  auto info = MakeSigner().Sign(ok, SuiteTime(), kStreamingSignedPayload);
+  ASSERT_TRUE(info.has_value());
+  auto auth = Verify(ok);
+  ASSERT_TRUE(auth.has_value()) << auth.error().message();
+  EXPECT_EQ(auth->decoded_content_length, 5u);
+  EXPECT_EQ(auth->streaming.seed_signature, info->signature.signature);
+  EXPECT_EQ(auth->streaming.scope, "20150830/us-east-1/s3/aws4_request");
+  HttpRequest none = Get("/bkt/obj");
+  ASSERT_TRUE(MakeSigner().Sign(none, SuiteTime(), kStreamingUnsignedPayloadTrailer));
+  EXPECT_EQ(CodeOf(Verify(none)), S3ErrorCode::kMissingContentLength);
+}
+
+TEST_F(VerifierTest, SignedBodyDigestIsCheckedAsItStreams) {
+  const std::string body = "hello, coffer";
+  HttpRequest r = Get("/bkt/obj");
+  r.method = "PUT";
+  ASSERT_TRUE(MakeSigner().Sign(r, SuiteTime(), env_.crypto().Sha256Hex(body)));
+  auto auth = Verify(r);
+  ASSERT_TRUE(auth.has_value()) << auth.error().message();
+  auto reader = NewBodyReader(env_.crypto(), *auth);
+  ASSERT_TRUE(reader.has_value());
+  std::string out;
+  for (char c : body) ASSERT_TRUE((*reader)->Feed(std::string_view(&c, 1), out));
+  EXPECT_TRUE((*reader)->Finish());
+  EXPECT_EQ(out, body);
+  auto tampered = NewBodyReader(env_.crypto(), *auth);
+  ASSERT_TRUE((*tampered)->Feed("hello, cOffer", out));
+  EXPECT_EQ(CodeOf((*tampered)->Finish()), S3ErrorCode::kXAmzContentSha256Mismatch);
+  auto truncated = NewBodyReader(env_.crypto(), *auth);
+  ASSERT_TRUE((*truncated)->Feed("hello", out));
+  EXPECT_EQ(CodeOf((*truncated)->Finish()), S3ErrorCode::kXAmzContentSha256Mismatch);
+}
+
+}  // namespace
+}  // namespace coffer::core::auth
