@@ -39,6 +39,16 @@ struct PolicyImpl {
   std::vector<uint32_t> action_offsets;
   std::vector<uint32_t> action_index;
   std::vector<uint32_t> all_statements;  // 0..n-1, for actions outside the catalog.
+  // The resource prefilter: statement i can match a resource only if the resource starts with
+  // prefilter_bytes[prefilter[i].offset .. + length) (the common literal prefix of its
+  // Resource patterns; empty for NotResource or no Resource). Kept contiguous so that a scan
+  // over many statements touches little memory.
+  struct Prefilter {
+    uint32_t offset = 0;
+    uint32_t length = 0;
+  };
+  std::vector<Prefilter> prefilter;
+  std::string prefilter_bytes;
 };
 
 // How one statement relates to one request.
@@ -53,6 +63,15 @@ bool ActionMatches(const CompiledStatement& statement, std::string_view action);
 // when the action index already selected the statement. Does not allocate.
 MatchOutcome MatchStatement(const CompiledStatement& statement, const Request& request,
                             bool bucket_policy, bool check_action);
+
+// True when the resource prefilter rules statement `index` out for `resource`.
+inline bool PrefilterRejects(const PolicyImpl& policy, uint32_t index,
+                             std::string_view resource) {
+  const PolicyImpl::Prefilter& f = policy.prefilter[index];
+  return f.length > 0 &&
+         resource.substr(0, f.length) !=
+             std::string_view(policy.prefilter_bytes).substr(f.offset, f.length);
+}
 
 inline bool Applies(Outcome outcome) {
   return outcome == Outcome::kApplies || outcome == Outcome::kAppliesFailClosed;

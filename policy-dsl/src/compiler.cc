@@ -81,6 +81,28 @@ void MarkActions(const CompiledStatement& st, std::vector<char>& marks) {
   }
 }
 
+// The common literal prefix of a Resource list (see PolicyImpl::prefilter).
+std::string_view CommonPrefix(const CompiledStatement& st) {
+  if (st.resource_mode != CompiledStatement::ResourceMode::kList || st.resources.empty()) return {};
+  std::string_view common = st.resources.front().LiteralPrefix();
+  for (const internal::Pattern& p : st.resources) {
+    const std::string_view prefix = p.LiteralPrefix();
+    size_t n = 0;
+    while (n < common.size() && n < prefix.size() && common[n] == prefix[n]) ++n;
+    common = common.substr(0, n);
+  }
+  return common;
+}
+
+void BuildPrefilter(internal::PolicyImpl& impl) {
+  for (const CompiledStatement& st : impl.statements) {
+    const std::string_view prefix = CommonPrefix(st);
+    impl.prefilter.push_back({static_cast<uint32_t>(impl.prefilter_bytes.size()),
+                              static_cast<uint32_t>(prefix.size())});
+    impl.prefilter_bytes.append(prefix);
+  }
+}
+
 void BuildActionIndex(internal::PolicyImpl& impl) {
   const size_t n_actions = internal::KnownActions().size();
   std::vector<std::vector<uint32_t>> lists(n_actions);
@@ -130,6 +152,7 @@ base::Result<std::shared_ptr<const CompiledPolicy>> Compile(const Document& docu
     impl->statements.push_back(std::move(st));
   }
   BuildActionIndex(*impl);
+  BuildPrefilter(*impl);
   return std::make_shared<const CompiledPolicy>(std::move(impl));
 }
 

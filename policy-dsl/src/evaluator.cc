@@ -28,8 +28,8 @@ StatementId IdOf(const Found& found) {
   return {found.policy->name, found.statement->sid, found.statement->index};
 }
 
-void Scan(const CompiledPolicy& policy, const Request& request, int action_id, bool bucket,
-          GroupResult& out) {
+void Scan(const CompiledPolicy& policy, const Request& request, int action_id,
+          bool uses_resource, bool bucket, GroupResult& out) {
   const PolicyImpl& impl = policy.impl();
   std::span<const uint32_t> candidates = impl.all_statements;
   if (action_id >= 0) {
@@ -42,6 +42,7 @@ void Scan(const CompiledPolicy& policy, const Request& request, int action_id, b
     const CompiledStatement& st = impl.statements[index];
     // Once this group has an Allow, only Deny statements can still change the decision.
     if (st.effect == Effect::kAllow && out.allow.statement != nullptr) continue;
+    if (uses_resource && internal::PrefilterRejects(impl, index, request.resource)) continue;
     const internal::MatchOutcome m = internal::MatchStatement(st, request, bucket, action_id < 0);
     if (!internal::Applies(m.outcome)) continue;
     if (st.effect == Effect::kDeny) {
@@ -65,6 +66,7 @@ Decision Deny(const Found& found) {
 
 Decision Evaluate(const PolicySet& policies, const Request& request) {
   const int action_id = internal::FindAction(request.action);
+  const bool uses_resource = internal::ActionUsesResource(request.action);
   GroupResult identity;
   GroupResult bucket;
   GroupResult session;
@@ -72,16 +74,17 @@ Decision Evaluate(const PolicySet& policies, const Request& request) {
   if (!request.anonymous) {
     for (const CompiledPolicy* policy : policies.identity) {
       if (policy == nullptr) continue;
-      Scan(*policy, request, action_id, /*bucket=*/false, identity);
+      Scan(*policy, request, action_id, uses_resource, /*bucket=*/false, identity);
       if (identity.deny.statement != nullptr) return Deny(identity.deny);
     }
   }
   if (policies.bucket != nullptr) {
-    Scan(*policies.bucket, request, action_id, /*bucket=*/true, bucket);
+    Scan(*policies.bucket, request, action_id, uses_resource, /*bucket=*/true, bucket);
     if (bucket.deny.statement != nullptr) return Deny(bucket.deny);
   }
   if (use_session) {
-    Scan(*policies.session, request, action_id, /*bucket=*/false, session);
+    Scan(*policies.session, request, action_id, uses_resource, /*bucket=*/false,
+         session);
     if (session.deny.statement != nullptr) return Deny(session.deny);
   }
   const Found& grant = identity.allow.statement != nullptr ? identity.allow : bucket.allow;

@@ -97,7 +97,16 @@ Pattern Pattern::Make(std::string_view text, bool wildcards, bool variables) {
   return out;
 }
 
+std::string_view Pattern::LiteralPrefix() const {
+  if (pieces_.empty() || pieces_.front().kind != Piece::Kind::kLiteral) return {};
+  return pieces_.front().text;
+}
+
 Tri Pattern::Match(std::string_view subject, const Context* context, bool ignore_case) const {
+  // SECURITY: this shortcut only ever answers kFalse when no substitution at all could match,
+  // so it never turns an undecidable Deny into "does not apply" wrongly.
+  const std::string_view prefix = LiteralPrefix();
+  if (!SameBytes(subject.substr(0, prefix.size()), prefix, ignore_case)) return Tri::kFalse;
   std::array<std::string_view, kMaxVariables> values{};
   if (variable_count_ > 0) {
     bool several = false;

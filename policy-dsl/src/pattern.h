@@ -43,9 +43,15 @@ class Pattern {
   // INVARIANT: at most kMaxVariables variables (the validator rejects more).
   static Pattern Make(std::string_view text, bool wildcards, bool variables);
 
-  // kTrue when `subject` matches. A variable whose key is absent from `context` makes the
-  // pattern match nothing (kFalse); one whose key has several values gives kError.
+  // kTrue when `subject` matches. First, the literal text before the first wildcard or
+  // variable must start `subject`, or the result is kFalse whatever the variables hold. Then a
+  // variable whose key is absent from `context` makes the pattern match nothing (kFalse), and
+  // one whose key has several values gives kError.
   Tri Match(std::string_view subject, const Context* context, bool ignore_case) const;
+
+  // The bytes every match must start with (empty when the pattern starts with a wildcard or a
+  // variable).
+  std::string_view LiteralPrefix() const;
 
   const std::string& source() const { return source_; }
 

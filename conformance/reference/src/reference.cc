@@ -100,8 +100,33 @@ std::optional<std::vector<PatternChar>> Substitute(const std::string& text, bool
   return out;
 }
 
+// The literal text before the first wildcard or variable (escapes count as text).
+std::string LiteralPrefix(const std::string& text, bool wildcards, bool variables) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (wildcards && (text[i] == '*' || text[i] == '?')) break;
+    if (variables && text.compare(i, 2, "${") == 0) {
+      const size_t close = text.find('}', i + 2);
+      if (close != std::string::npos) {
+        const std::string name = text.substr(i + 2, close - i - 2);
+        if (name != "*" && name != "?" && name != "$") break;
+        out.push_back(name[0]);
+        i = close;
+        continue;
+      }
+    }
+    out.push_back(text[i]);
+  }
+  return out;
+}
+
 Truth MatchText(const std::string& policy_value, const std::string& subject, bool wildcards,
                 bool fold, bool variables, const Request& request) {
+  // A subject that does not start with the pattern's literal text cannot match, whatever the
+  // variables hold, so the answer is "no" even when a variable is undecidable.
+  const std::string prefix = LiteralPrefix(policy_value, wildcards, variables);
+  const std::string head = subject.substr(0, prefix.size());
+  if (fold ? Lower(head) != Lower(prefix) : head != prefix) return Truth::kNo;
   if (!variables) return Wildcard(Plain(policy_value, wildcards), subject, fold) ? Truth::kYes
                                                                                  : Truth::kNo;
   bool unknown = false;
