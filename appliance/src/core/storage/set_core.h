@@ -1,0 +1,235 @@
+#pragma once
+// The private state and helpers of an ErasureSet, shared by the files that
+// implement it: drive formats and opening (set_open.cc), quorum metadata
+// (quorum.cc), buckets (buckets.cc), shard streaming (shard_io.cc), objects
+// (objects.cc), listing (listing.cc), multipart (multipart.cc) and healing
+// (heal.cc).
+//
+// On-drive layout (paths relative to the drive root):
+//   .coffer.sys/format            the drive's format (set, index, layout)
+//   .coffer.sys/staging/<uuid>/   shards being written; removed at Open
+//   buckets/<b>/bucket.meta       bucket creation time and versioning
+//   buckets/<b>/o/<hex key>/xl.meta           the object's versions
+//   buckets/<b>/o/<hex key>/d-<uuid>/part.N   this drive's shard of part N
+//   buckets/<b>/u/<upload id>/...             multipart uploads in progress
+// Keys are hex-encoded (which keeps byte order, so directory listings come
+// out sorted by key) and cut into 200-character components (NAME_MAX).
+
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "coffer/core/storage/erasure_coder.h"
+#include "coffer/core/storage/erasure_set.h"
+#include "coffer/core/storage/xl_meta.h"
+#include "coffer/env/env.h"
+
+namespace coffer::core::storage {
+
+inline constexpr std::string_view kFormatPath = ".coffer.sys/format";
+inline constexpr std::string_view kStagingDir = ".coffer.sys/staging";
+inline constexpr std::string_view kBucketsDir = "buckets";
+inline constexpr std::string_view kXlMetaName = "xl.meta";
+
+// Serialises operations on one name (an object key or a bucket) across
+// threads. Thread-safe.
+class KeyLocks {
+ public:
+  class Guard {
+   public:
+    Guard(KeyLocks& locks, std::string name);
+    ~Guard();
+    Guard(const Guard&) = delete;
+    Guard& operator=(const Guard&) = delete;
+
+   private:
+    KeyLocks& locks_;
+    std::string name_;
+  };
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::set<std::string> held_;
+};
+
+// What one drive answered for one metadata file.
+struct DriveMeta {
+  // kOk with a value, kNotFound, or an error (offline, I/O, corrupt).
+  std::optional<base::Error> error;
+  XlMeta meta;
+  std::string raw;  // The bytes read, to roll back to.
+  bool found() const { return !error.has_value(); }
+  bool not_found() const { return error && error->code() == base::ErrorCode::kNotFound; }
+};
+
+// The versions a read quorum of drives agree on, newest first, with the
+// drives that hold each.
+struct AgreedVersion {
+  ObjectVersion version;  // shard_index/inline_shard of the first holder.
+  std::vector<bool> holders;
+};
+
+struct Resolved {
+  std::vector<DriveMeta> metas;
+  std::vector<AgreedVersion> versions;
+  // Drives that answered (found or not found), as opposed to erring.
+  int answered = 0;
+};
+
+// Returns the path of a key's object folder in `bucket`.
+std::string ObjectDir(std::string_view bucket, std::string_view key);
+std::string BucketDir(std::string_view bucket);
+// Hex helpers shared by listing and paths.
+std::string HexEncode(std::string_view bytes);
+std::optional<std::string> HexDecode(std::string_view hex);
+base::Status ValidateBucketName(std::string_view bucket);
+base::Status ValidateObjectKey(std::string_view key);
+// The public version id of a stored one ("" is "null").
+std::string PublicVersionId(std::string_view stored);
+ObjectInfo ToObjectInfo(std::string_view bucket, std::string_view key, const ObjectVersion& v,
+                        bool is_latest);
+
+class ErasureSet::Core {
+ public:
+  Core(env::Env& env, ErasureSetOptions options, ErasureCoder coder);
+
+  env::Env& env() { return env_; }
+  const ErasureSetOptions& options() const { return options_; }
+  const ErasureCoder& coder() const { return coder_; }
+  int drives() const { return static_cast<int>(slots_.size()); }
+  int data() const { return coder_.data_shards(); }
+  int parity() const { return coder_.parity_shards(); }
+  int write_quorum() const { return data() + (data() == parity() ? 1 : 0); }
+  int read_quorum() const { return data(); }
+  // The drive at `index`, or null when missing.
+  env::Drive* drive(int index) { return slots_[static_cast<std::size_t>(index)].drive.get(); }
+  KeyLocks& locks() { return locks_; }
+
+  // --- set_open.cc ---
+  base::Status OpenDrives();
+  std::vector<DriveStatus> DriveStatuses() const;
+  // Re-reads every drive's format and adopts emptied ones. Returns actions.
+  std::vector<std::string> RefreshDrives(bool dry_run);
+  void set_self(std::weak_ptr<Core> self) { self_ = std::move(self); }
+
+  // --- helpers (set_core.cc) ---
+  std::string NewUuid();
+  std::string NewMd5Etag(std::string_view data);
+  // The drive that holds shard `shard` of an object whose order starts at `start`.
+  int DriveOfShard(int start, int shard) const { return (start + shard) % drives(); }
+  int ShardOfDrive(int start, int drive) const { return (drive - start + drives()) % drives(); }
+  int DistributionStart(std::string_view key) const;
+  base::WallTime Now() { return env_.clock().Now(); }
+  // Posts a background heal of one object unless one is pending.
+  void ScheduleHeal(std::string_view bucket, std::string_view key);
+
+  // --- quorum.cc ---
+  std::vector<DriveMeta> ReadMetas(std::string_view path);
+  Resolved Resolve(std::string_view bucket, std::string_view key);
+  // Resolve for any metadata file (multipart uploads and parts).
+  Resolved ResolvePath(std::string_view meta_path);
+  // False when drive d is missing or answered "offline" in `r`.
+  bool Reachable(const Resolved& r, int d);
+  // Finds a version ("" stored id for null) among the agreed ones.
+  base::Result<const AgreedVersion*> FindVersion(const Resolved& r, std::string_view bucket,
+                                                 std::string_view key,
+                                                 std::string_view version_id);
+  // Writes per-drive metadata lists; returns which drives succeeded.
+  std::vector<bool> WriteMetas(std::string_view path, const std::vector<std::optional<XlMeta>>& m);
+  // Builds drive `d`'s list from the agreed versions: its own copy of each
+  // version when it holds one, else the shared fields without inline data.
+  XlMeta DriveList(const Resolved& r, int d, const std::vector<AgreedVersion>& versions);
+  base::Result<BucketInfo> ReadBucket(std::string_view bucket);
+  // Copies the agreed bucket.meta to drives that lack it (buckets.cc).
+  std::vector<std::string> HealBucket(std::string_view bucket, bool dry_run);
+  // Stores `version` as the newest version of the key; `replace` are the
+  // stored version ids it supersedes. Renames staging/<staged> into the object
+  // folder first when staged is non-empty. Rolls back without quorum.
+  base::Status CommitVersion(std::string_view bucket, std::string_view key, const Resolved& r,
+                             const ObjectVersion& version, const std::vector<std::string>& inline_shards,
+                             std::string_view staged, const std::vector<std::string>& replace,
+                             const std::vector<bool>& usable = {});
+
+  // Drops the versions with stored ids in `remove` (all drives, quorum,
+  // rollback) and then their data folders.
+  base::Status RemoveVersions(std::string_view bucket, std::string_view key, const Resolved& r,
+                              const std::vector<std::string>& remove);
+  // Removes staging/<staged> on every drive.
+  void DropStaging(std::string_view staged);
+  // A modification time for a new version: now, but after every agreed one,
+  // so "newest first" survives a clock that steps back.
+  std::int64_t NextModTime(const Resolved& r);
+
+  // --- shard_io.cc ---
+  // Encodes `body` into shard files staging/<staged>/part.<part> on every
+  // drive (or inline shards when the body is small and `allow_inline`).
+  struct Encoded {
+    std::uint64_t size_bytes = 0;
+    std::string md5_hex;
+    bool inlined = false;
+    std::vector<std::string> inline_shards;
+    std::vector<bool> ok;  // Drives whose shard was written.
+  };
+  base::Result<Encoded> EncodeBody(BodySource& body, int start, std::string_view staged,
+                                   std::uint32_t part, bool allow_inline);
+  // Streams bytes [offset, offset+length) of one part to `sink`.
+  struct PartSource {
+    const Resolved* resolved = nullptr;
+    const AgreedVersion* version = nullptr;
+    std::string dir;  // Object folder + data dir; unused when inlined.
+    std::uint32_t part_number = 1;
+    std::uint64_t part_size = 0;
+  };
+  base::Status ReadPart(const PartSource& src, std::uint64_t offset, std::uint64_t length,
+                        ObjectSink& sink, std::vector<bool>& bad_drives);
+  // Verifies the shard of one part on drive d; kDataLoss when it does not.
+  base::Status VerifyShard(const PartSource& src, int d);
+  // Rebuilds the shards of one part for drives in `targets` into
+  // staging/<staged>/part.N (or returns inline shards). Returns per-drive data
+  // for inline versions.
+  base::Result<std::vector<std::string>> RebuildPart(const PartSource& src,
+                                                     const std::vector<bool>& good,
+                                                     const std::vector<bool>& targets,
+                                                     std::string_view staged);
+
+  // --- heal.cc ---
+  base::Result<HealObjectResult> HealObjectLocked(std::string_view bucket, std::string_view key,
+                                                  bool dry_run);
+  // --- listing.cc ---
+  // Returns the union of keys on the drives, sorted, under `prefix` and after
+  // `marker` (when non-empty).
+  base::Result<std::vector<std::string>> CollectKeys(std::string_view bucket,
+                                                     std::string_view prefix,
+                                                     std::string_view marker);
+  base::Result<std::vector<std::string>> CollectBuckets();
+
+ private:
+  struct Slot {
+    std::string location;
+    std::unique_ptr<env::Drive> drive;
+    DriveStatus status;
+  };
+
+  env::Env& env_;
+  ErasureSetOptions options_;
+  ErasureCoder coder_;
+  std::string set_id_;
+  std::vector<Slot> slots_;
+  std::vector<DriveStatus> extra_;  // Drives that got no slot (foreign).
+  KeyLocks locks_;
+  mutable std::mutex mu_;  // Guards slots_[i].status, random, heal_pending_.
+  std::set<std::pair<std::string, std::string>> heal_pending_;
+  std::weak_ptr<Core> self_;
+
+  friend class SetOpener;
+};
+
+}  // namespace coffer::core::storage
