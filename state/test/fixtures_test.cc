@@ -1,0 +1,80 @@
+// The example config repos in fixtures/ validate, and every bad one fails with the errors
+// listed in its expected_errors.txt (one expected prefix per line).
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "coffer/state/config.h"
+#include "coffer/state/config_files.h"
+#include "test_util.h"
+
+namespace coffer::state {
+namespace {
+
+const std::string kFixtures = std::string(COFFER_SOURCE_DIR) + "/fixtures";
+
+ConfigLoad LoadDir(const std::string& dir) {
+  base::Result<ConfigTree> tree = ReadConfigDir(dir);
+  EXPECT_TRUE(tree.has_value()) << dir;
+  return LoadConfig(tree.has_value() ? *tree : ConfigTree{});
+}
+
+class GoodFixture : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(GoodFixture, Validates) {
+  ConfigLoad load = LoadDir(kFixtures + "/" + GetParam());
+  EXPECT_TRUE(load.ok()) << FormatErrors(load.errors);
+  EXPECT_TRUE(HasAdminPrincipal(load.state));
+}
+
+INSTANTIATE_TEST_SUITE_P(Fixtures, GoodFixture,
+                         ::testing::Values("quickstart", "config/readwrite",
+                                           "config/per-user-prefix", "config/builtins",
+                                           "config/sse-kms", "config/full"),
+                         [](const auto& param_info) {
+                           std::string name = param_info.param;
+                           for (char& c : name) c = std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+                           return name;
+                         });
+
+TEST(BadFixtures, EachFailsWithItsExpectedErrors) {
+  int checked = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(kFixtures + "/config/bad")) {
+    if (!entry.is_directory()) continue;
+    ++checked;
+    ConfigLoad load = LoadDir(entry.path().string());
+    std::string all = FormatErrors(load.errors);
+    EXPECT_FALSE(load.ok()) << entry.path();
+    std::istringstream expected(testing::ReadAll((entry.path() / "expected_errors.txt").string()));
+    std::string line;
+    while (std::getline(expected, line)) {
+      if (line.empty()) continue;
+      bool found = false;
+      for (const ConfigError& e : load.errors) found = found || e.ToString().starts_with(line);
+      EXPECT_TRUE(found) << entry.path() << ": expected an error starting with\n  " << line
+                         << "\ngot:\n" << all;
+    }
+  }
+  EXPECT_GE(checked, 9);
+}
+
+TEST(QuickstartFixture, ValidatesWithoutItsEnvironment) {
+  ConfigLoad load = LoadDir(kFixtures + "/quickstart");
+  ASSERT_TRUE(load.ok());
+  EXPECT_EQ(load.state.users.at("viewer").secret.Text(), "env:COFFER_VIEWER_SECRET");
+  EXPECT_EQ(load.state.buckets.count("quickstart"), 1u);
+  EXPECT_EQ(load.state.policies.size(), 2u);
+}
+
+TEST(ContentDigest, IsStableAndSensitiveToContent) {
+  testing::TestRandom random;
+  ConfigTree a = testing::Tree({{"a.toml", "x"}, {"b.toml", "y"}});
+  ConfigTree b = testing::Tree({{"a.toml", "x"}, {"b.toml", "z"}});
+  EXPECT_EQ(ContentDigest(a, random.LibCtx()), ContentDigest(a, random.LibCtx()));
+  EXPECT_NE(ContentDigest(a, random.LibCtx()), ContentDigest(b, random.LibCtx()));
+  EXPECT_TRUE(ContentDigest(a, random.LibCtx()).starts_with("sha256:"));
+}
+
+}  // namespace
+}  // namespace coffer::state

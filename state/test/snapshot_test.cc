@@ -1,0 +1,163 @@
+#include "coffer/state/snapshot.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "coffer/state/apply.h"
+#include "test_util.h"
+
+namespace coffer::state {
+namespace {
+
+using testing::TempDir;
+using testing::TestRandom;
+
+constexpr const char* kConfig = R"(
+[users.root]
+secret = "env:ROOT"
+policies = ["consoleAdmin"]
+[users.alice]
+secret = "env:ALICE"
+groups = ["devs", "off"]
+policies = ["readonly"]
+[users.bob]
+secret = "env:BOB"
+enabled = false
+[groups.devs]
+policies = ["photos-rw"]
+[groups.off]
+enabled = false
+policies = ["readwrite"]
+[policies.photos-rw]
+json = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:PutObject","Resource":"arn:aws:s3:::photos/*"}]}'
+[buckets.photos]
+encryption = "sse-kms"
+kms_key = "k1"
+policy = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::photos/*"}]}'
+[key_service]
+address = "https://kes:7373"
+[identity.ldap.corp]
+server = "ldap:636"
+lookup_bind_password = "env:LDAP_PW"
+)";
+
+class SnapshotTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    key_ = std::make_unique<MasterKey>(MasterKey::Generate(random_));
+    store_ = *Store::Open(dir_.Path("iam.db"), {});
+    ConfigLoad load = LoadConfig(testing::Tree({{"c.toml", kConfig}}));
+    ASSERT_TRUE(load.ok()) << FormatErrors(load.errors);
+    StandardSecretResolver resolver = testing::MapResolver(
+        {{"ROOT", "root-s"}, {"ALICE", "alice-s"}, {"BOB", "bob-s"}, {"LDAP_PW", "ldap-s"}});
+    DesiredRecords desired = *BuildDesiredRecords(load.state, resolver, *key_);
+    ApplyOptions options;
+    options.revision.id = "abc123";
+    ASSERT_TRUE(Apply(*store_, desired, *key_, random_, options).has_value());
+  }
+
+  TestRandom random_;
+  std::unique_ptr<MasterKey> key_;
+  TempDir dir_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(SnapshotTest, HoldsCredentialsPrincipalsPoliciesBucketsAndSettings) {
+  base::WallTime now{};
+  auto snap = BuildSnapshot(*store_, *key_, 1, now);
+  ASSERT_TRUE(snap.has_value()) << snap.error().ToString();
+  const Snapshot& s = **snap;
+  EXPECT_EQ(s.generation(), 1u);
+  EXPECT_EQ(s.revision().id, "abc123");
+  const Credential* alice = s.FindCredential("alice");
+  ASSERT_NE(alice, nullptr);
+  EXPECT_EQ(alice->secret_key.Reveal(), "alice-s");
+  EXPECT_EQ(s.FindCredential("bob"), nullptr);  // Disabled.
+  const Principal* p = s.FindPrincipal("alice");
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->groups, std::vector<std::string>{"devs"});  // "off" is disabled.
+  EXPECT_EQ(p->policies, (std::vector<std::string>{"photos-rw", "readonly"}));
+  ASSERT_NE(s.FindPolicy("photos-rw"), nullptr);
+  EXPECT_NE(s.FindPolicy("photos-rw")->compiled, nullptr);
+  ASSERT_NE(s.FindPolicy("readonly"), nullptr);
+  const BucketEntry* b = s.FindBucket("photos");
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(b->encryption, Encryption::kSseKms);
+  EXPECT_EQ(b->kms_key, "k1");
+  EXPECT_NE(b->compiled_policy, nullptr);
+  const SettingsEntry* ldap = s.FindSettings("ldap", "corp");
+  ASSERT_NE(ldap, nullptr);
+  EXPECT_EQ(ldap->fields.at("server"), "ldap:636");
+  EXPECT_EQ(ldap->secrets.at("lookup_bind_password").Reveal(), "ldap-s");
+  EXPECT_EQ(s.SettingsOfKind("key_service").size(), 1u);
+}
+
+TEST_F(SnapshotTest, RuntimeCredentialsFollowTheirParentAndExpiry) {
+  base::WallTime t0 = base::WallTime(std::chrono::seconds(1000));
+  RuntimeCredential sa{"sa-alice", "alice", base::Secret("sa-s"), "", true, std::nullopt};
+  RuntimeCredential sa_bob{"sa-bob", "bob", base::Secret("sa-b"), "", true, std::nullopt};
+  RuntimeCredential sts{"sts-1", "alice", base::Secret("sts-s"), "",
+                        true, t0 + std::chrono::seconds(60)};
+  ASSERT_TRUE(store_->PutServiceAccount(sa, *key_, random_, t0).has_value());
+  ASSERT_TRUE(store_->PutServiceAccount(sa_bob, *key_, random_, t0).has_value());
+  ASSERT_TRUE(store_->PutStsSession(sts, "tokdigest", *key_, random_, t0).has_value());
+  EXPECT_EQ(store_->PutServiceAccount(sa, *key_, random_, t0).error().code(),
+            base::ErrorCode::kAlreadyExists);
+  auto early = *BuildSnapshot(*store_, *key_, 1, t0);
+  ASSERT_NE(early->FindCredential("sa-alice"), nullptr);
+  EXPECT_EQ(early->FindCredential("sa-alice")->kind, CredentialKind::kServiceAccount);
+  EXPECT_EQ(early->FindCredential("sa-bob"), nullptr);  // Parent disabled.
+  ASSERT_NE(early->FindCredential("sts-1"), nullptr);
+  EXPECT_EQ(early->FindCredential("sts-1")->secret_key.Reveal(), "sts-s");
+  auto late = *BuildSnapshot(*store_, *key_, 2, t0 + std::chrono::seconds(61));
+  EXPECT_EQ(late->FindCredential("sts-1"), nullptr);
+  EXPECT_EQ(*store_->DeleteExpiredStsSessions(t0 + std::chrono::seconds(61)), 1);
+}
+
+TEST_F(SnapshotTest, WrongMasterKeyIsDataLoss) {
+  MasterKey other = MasterKey::Generate(random_);
+  auto snap = BuildSnapshot(*store_, other, 1, base::WallTime{});
+  ASSERT_FALSE(snap.has_value());
+  EXPECT_EQ(snap.error().code(), base::ErrorCode::kDataLoss);
+}
+
+TEST_F(SnapshotTest, HolderSwapsForwardOnlyAndReadersKeepTheirSnapshot) {
+  SnapshotHolder holder;
+  EXPECT_EQ(holder.Current(), nullptr);
+  EXPECT_EQ(holder.NextGeneration(), 1u);
+  auto first = *BuildSnapshot(*store_, *key_, holder.NextGeneration(), base::WallTime{});
+  ASSERT_TRUE(holder.Swap(first).has_value());
+  std::shared_ptr<const Snapshot> in_flight = holder.Current();
+  auto second = *BuildSnapshot(*store_, *key_, holder.NextGeneration(), base::WallTime{});
+  EXPECT_EQ(second->generation(), 2u);
+  ASSERT_TRUE(holder.Swap(second).has_value());
+  EXPECT_EQ(in_flight->generation(), 1u);
+  EXPECT_NE(in_flight->FindCredential("alice"), nullptr);
+  base::Status stale = holder.Swap(first);
+  ASSERT_FALSE(stale.has_value());
+  EXPECT_EQ(stale.error().code(), base::ErrorCode::kAborted);
+  EXPECT_EQ(holder.Current()->generation(), 2u);
+}
+
+TEST_F(SnapshotTest, ConcurrentReadersDuringSwaps) {
+  SnapshotHolder holder;
+  ASSERT_TRUE(holder.Swap(*BuildSnapshot(*store_, *key_, 1, base::WallTime{})).has_value());
+  std::vector<std::shared_ptr<const Snapshot>> next;
+  for (std::uint64_t g = 2; g <= 20; ++g) next.push_back(*BuildSnapshot(*store_, *key_, g, {}));
+  std::thread reader([&] {
+    std::uint64_t last = 0;
+    for (int i = 0; i < 2000; ++i) {
+      auto s = holder.Current();
+      ASSERT_GE(s->generation(), last);
+      last = s->generation();
+      ASSERT_NE(s->FindCredential("root"), nullptr);
+    }
+  });
+  for (auto& s : next) ASSERT_TRUE(holder.Swap(s).has_value());
+  reader.join();
+  EXPECT_EQ(holder.Current()->generation(), 20u);
+}
+
+}  // namespace
+}  // namespace coffer::state
