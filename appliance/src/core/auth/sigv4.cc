@@ -47,6 +47,10 @@ std::optional<base::WallTime> MakeTime(int year, int month, int day, int hour, i
   const std::chrono::year_month_day ymd{std::chrono::year(year),
                                         std::chrono::month(static_cast<unsigned>(month)),
                                         std::chrono::day(static_cast<unsigned>(day))};
+  // WallTime counts nanoseconds in 64 bits (years 1678..2261); SigV4 dates
+  // outside 1970..2200 are nonsense anyway, and refusing them keeps every
+  // later `time + expires` and skew computation far from overflow.
+  if (year < 1970 || year > 2200) return std::nullopt;
   if (!ymd.ok() || hour > 23 || minute > 59 || second > 59) return std::nullopt;
   const auto when = std::chrono::sys_days(ymd) + hours(hour) + minutes(minute) + seconds(second);
   return base::WallTime(when);
