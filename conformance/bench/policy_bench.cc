@@ -5,14 +5,14 @@
 // - parse + validate + compile a 10-statement policy: <= 50 us;
 // - zero heap allocations per evaluation, counted by replacing operator new in this file.
 
-#include <benchmark/benchmark.h>
-
 #include <atomic>
 #include <cstdlib>
 #include <memory>
 #include <new>
 #include <string>
 #include <vector>
+
+#include <benchmark/benchmark.h>
 
 #include "coffer/policy/compile.h"
 #include "coffer/policy/evaluate.h"
@@ -40,20 +40,32 @@ std::string Statement(int policy, int i) {
   const std::string n = std::to_string(policy) + "-" + std::to_string(i);
   switch (i % 5) {
     case 0:
-      return R"({"Sid":"List)" + n + R"(","Effect":"Allow","Action":"s3:ListBucket",)"
-             R"("Resource":"arn:aws:s3:::bucket)" + n + R"(",)"
+      return R"({"Sid":"List)" + n +
+             R"(","Effect":"Allow","Action":"s3:ListBucket",)"
+             R"("Resource":"arn:aws:s3:::bucket)" +
+             n +
+             R"(",)"
              R"("Condition":{"StringLike":{"s3:prefix":["${aws:username}/*","shared/*"]}}})";
     case 1:
-      return R"({"Sid":"Own)" + n + R"(","Effect":"Allow","Action":["s3:GetObject","s3:PutObject"],)"
-             R"("Resource":"arn:aws:s3:::bucket)" + n + R"(/${aws:username}/*",)"
+      return R"({"Sid":"Own)" + n +
+             R"(","Effect":"Allow","Action":["s3:GetObject","s3:PutObject"],)"
+             R"("Resource":"arn:aws:s3:::bucket)" +
+             n +
+             R"(/${aws:username}/*",)"
              R"("Condition":{"IpAddress":{"aws:SourceIp":["10.0.0.0/8","192.168.0.0/16"]}}})";
     case 2:
-      return R"({"Sid":"Tls)" + n + R"(","Effect":"Deny","Action":"s3:*",)"
-             R"("Resource":"arn:aws:s3:::bucket)" + n + R"(/*",)"
+      return R"({"Sid":"Tls)" + n +
+             R"(","Effect":"Deny","Action":"s3:*",)"
+             R"("Resource":"arn:aws:s3:::bucket)" +
+             n +
+             R"(/*",)"
              R"("Condition":{"Bool":{"aws:SecureTransport":"false"}}})";
     case 3:
-      return R"({"Sid":"Tags)" + n + R"(","Effect":"Allow","Action":"s3:Get*",)"
-             R"("Resource":"arn:aws:s3:::bucket)" + n + R"(/*",)"
+      return R"({"Sid":"Tags)" + n +
+             R"(","Effect":"Allow","Action":"s3:Get*",)"
+             R"("Resource":"arn:aws:s3:::bucket)" +
+             n +
+             R"(/*",)"
              R"("Condition":{"StringEquals":{"s3:ExistingObjectTag/team":"${aws:username}"},)"
              R"("DateLessThan":{"aws:CurrentTime":"2030-01-01T00:00:00Z"}}})";
     default:
@@ -80,8 +92,7 @@ Context RequestContext() {
   return ctx;
 }
 
-void Run(benchmark::State& state, const PolicySet& set, const Request& request,
-         Effect expected) {
+void Run(benchmark::State& state, const PolicySet& set, const Request& request, Effect expected) {
   if (Evaluate(set, request).effect != expected) {
     state.SkipWithError("unexpected decision");
     return;
@@ -100,16 +111,16 @@ void BM_Evaluate10Policies10Statements(benchmark::State& state) {
   std::vector<std::shared_ptr<const CompiledPolicy>> owned;
   std::vector<const CompiledPolicy*> identity;
   for (int p = 0; p < 10; ++p) {
-    owned.push_back(*CompileText(PolicyText(p, 10), "p" + std::to_string(p),
-                                 PolicyKind::kIdentity));
+    owned.push_back(
+        *CompileText(PolicyText(p, 10), "p" + std::to_string(p), PolicyKind::kIdentity));
     identity.push_back(owned.back().get());
   }
   PolicySet set;
   set.identity = identity;
   const Context ctx = RequestContext();
   // The only allowing statement is in the last policy: every policy is scanned.
-  const Request request{"s3:GetObject", "arn:aws:s3:::bucket9-6/alice/report.pdf", "alice",
-                        false, &ctx};
+  const Request request{"s3:GetObject", "arn:aws:s3:::bucket9-6/alice/report.pdf", "alice", false,
+                        &ctx};
   Run(state, set, request, Effect::kAllow);
 }
 BENCHMARK(BM_Evaluate10Policies10Statements);
@@ -119,7 +130,8 @@ void BM_Evaluate1000ReachableStatements(benchmark::State& state) {
   for (int i = 0; i < 1000; ++i) {
     if (i > 0) text += ",";
     text += R"({"Effect":"Allow","Action":["s3:GetObject","s3:PutObject"],)"
-            R"("Resource":"arn:aws:s3:::bucket)" + std::to_string(i) + R"(/${aws:username}/*"})";
+            R"("Resource":"arn:aws:s3:::bucket)" +
+            std::to_string(i) + R"(/${aws:username}/*"})";
   }
   text += "]}";
   const auto policy = *CompileText(text, "big", PolicyKind::kIdentity);

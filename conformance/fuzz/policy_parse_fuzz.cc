@@ -57,7 +57,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const auto doc = coffer::policy::Parse(text, {.max_bytes = 64 * 1024, .max_depth = 64});
   if (!doc.has_value()) return 0;
   if (doc->shape_errors.empty()) CheckRoundTrip(*doc);
-  for (const auto kind : {coffer::policy::PolicyKind::kIdentity, coffer::policy::PolicyKind::kBucket}) {
+  for (const auto kind :
+       {coffer::policy::PolicyKind::kIdentity, coffer::policy::PolicyKind::kBucket}) {
     if (coffer::policy::Validate(*doc, {kind}).empty()) CheckEvaluates(*doc, kind);
   }
   return 0;

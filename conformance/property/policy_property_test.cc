@@ -6,16 +6,15 @@
 // - with the per-user prefix policy, no user name (any bytes) reaches outside its own prefix;
 // - printing is a normal form: print(parse(print(d))) == print(d).
 
-#include <gtest/gtest.h>
-#include <rapidcheck.h>
-#include <rapidcheck/gtest.h>
-
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <rapidcheck.h>
+#include <rapidcheck/gtest.h>
 
 #include "coffer/policy/compile.h"
 #include "coffer/policy/evaluate.h"
@@ -140,9 +139,8 @@ json GenPolicy(bool bucket) {
 
 reference::Request GenRequest() {
   reference::Request r;
-  r.action = Pick<std::string>({"s3:GetObject", "s3:PutObject", "s3:ListBucket",
-                                "s3:DeleteObject", "s3:GetObjectTagging", "admin:ServerInfo",
-                                "s3:GetNewThing"});
+  r.action = Pick<std::string>({"s3:GetObject", "s3:PutObject", "s3:ListBucket", "s3:DeleteObject",
+                                "s3:GetObjectTagging", "admin:ServerInfo", "s3:GetNewThing"});
   std::string resource = "arn:aws:s3:::" + Pick<std::string>({"a", "b", "c"});
   if (*rc::gen::arbitrary<bool>()) {
     resource += "/";
@@ -181,8 +179,8 @@ struct Scenario {
     for (const json& p : identity) out += "identity: " + p.dump() + "\n";
     if (bucket) out += "bucket: " + bucket->dump() + "\n";
     if (session) out += "session: " + session->dump() + "\n";
-    out += "request: " + request.action + " " + request.resource + " principal=" +
-           request.principal + (request.anonymous ? " anonymous" : "") + "\n";
+    out += "request: " + request.action + " " + request.resource +
+           " principal=" + request.principal + (request.anonymous ? " anonymous" : "") + "\n";
     for (const auto& [k, vs] : request.context) {
       for (const auto& v : vs) out += "  " + k + "=" + v + "\n";
     }
@@ -230,8 +228,10 @@ std::optional<Decision> Library(const Scenario& s, std::string& error) {
   for (const auto& [key, values] : s.request.context) {
     for (const auto& v : values) ctx.Add(key, v);
   }
-  const Request request{.action = s.request.action, .resource = s.request.resource,
-                        .principal = s.request.principal, .anonymous = s.request.anonymous,
+  const Request request{.action = s.request.action,
+                        .resource = s.request.resource,
+                        .principal = s.request.principal,
+                        .anonymous = s.request.anonymous,
                         .context = &ctx};
   return Evaluate(set, request);
 }
@@ -246,9 +246,12 @@ reference::Outcome Reference(const Scenario& s) {
 
 const char* Name(const Decision& d) {
   switch (d.reason) {
-    case Reason::kAllow: return "allow";
-    case Reason::kExplicitDeny: return "explicit-deny";
-    case Reason::kImplicitDeny: return "implicit-deny";
+    case Reason::kAllow:
+      return "allow";
+    case Reason::kExplicitDeny:
+      return "explicit-deny";
+    case Reason::kImplicitDeny:
+      return "implicit-deny";
   }
   return "?";
 }
@@ -282,8 +285,8 @@ RC_GTEST_PROP(PolicyProperty, AddingADenyNeverTurnsDenyIntoAllow, ()) {
     const size_t i = *rc::gen::inRange<size_t>(0, s.identity.size());
     s.identity[i]["Statement"].push_back(GenStatement(false, "Deny"));
   } else {
-    s.identity.push_back(json{{"Version", "2012-10-17"},
-                              {"Statement", json::array({GenStatement(false, "Deny")})}});
+    s.identity.push_back(
+        json{{"Version", "2012-10-17"}, {"Statement", json::array({GenStatement(false, "Deny")})}});
   }
   const Decision after = MustEvaluate(s);
   if (before.effect == Effect::kDeny && after.effect == Effect::kAllow) {
@@ -344,11 +347,11 @@ RC_GTEST_PROP(PolicyProperty, NoUsernameReachesOutsideItsPrefix, ()) {
   const std::string user = GenUsername();
   const std::string other = *rc::gen::element<std::string>("bob", "alice", "admin", "");
   const std::string tail = *rc::gen::arbitrary<std::string>();
-  const std::string key = *rc::gen::element(tail, other + "/" + tail, user + "/" + tail,
-                                            user + tail, user.substr(0, user.size() / 2) + "/" + tail,
-                                            "/" + tail, user);
-  const std::string action = *rc::gen::element<std::string>("s3:GetObject", "s3:PutObject",
-                                                             "s3:ListBucket");
+  const std::string key =
+      *rc::gen::element(tail, other + "/" + tail, user + "/" + tail, user + tail,
+                        user.substr(0, user.size() / 2) + "/" + tail, "/" + tail, user);
+  const std::string action =
+      *rc::gen::element<std::string>("s3:GetObject", "s3:PutObject", "s3:ListBucket");
   Context ctx;
   ctx.Add("aws:username", user);
   const std::string resource =
@@ -357,8 +360,11 @@ RC_GTEST_PROP(PolicyProperty, NoUsernameReachesOutsideItsPrefix, ()) {
   const CompiledPolicy* list[] = {policy->get()};
   PolicySet set;
   set.identity = list;
-  const Request request{.action = action, .resource = resource, .principal = user,
-                        .anonymous = false, .context = &ctx};
+  const Request request{.action = action,
+                        .resource = resource,
+                        .principal = user,
+                        .anonymous = false,
+                        .context = &ctx};
   const Decision d = Evaluate(set, request);
   if (d.effect == Effect::kAllow) {
     RC_ASSERT(key.size() > user.size());

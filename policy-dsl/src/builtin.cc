@@ -15,9 +15,8 @@ constexpr Builtin kBuiltins[] = {
     {"readonly",
      R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow",)"
      R"("Action":["s3:GetBucketLocation","s3:GetObject"],"Resource":["arn:aws:s3:::*"]}]})"},
-    {"readwrite",
-     R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:*"],)"
-     R"("Resource":["arn:aws:s3:::*"]}]})"},
+    {"readwrite", R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:*"],)"
+                  R"("Resource":["arn:aws:s3:::*"]}]})"},
     {"writeonly",
      R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:PutObject"],)"
      R"("Resource":["arn:aws:s3:::*"]}]})"},

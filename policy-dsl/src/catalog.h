@@ -8,7 +8,9 @@
 
 namespace coffer::policy::internal {
 
-constexpr char ToLowerAscii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+constexpr char ToLowerAscii(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+}
 
 // Compares ASCII case-insensitively; returns <0, 0 or >0.
 constexpr int CompareIgnoreCase(std::string_view a, std::string_view b) {

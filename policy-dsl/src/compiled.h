@@ -8,6 +8,7 @@
 
 #include "coffer/policy/evaluate.h"
 #include "coffer/policy/explain.h"
+
 #include "condition/condition.h"
 #include "pattern.h"
 
@@ -65,12 +66,10 @@ MatchOutcome MatchStatement(const CompiledStatement& statement, const Request& r
                             bool bucket_policy, bool check_action);
 
 // True when the resource prefilter rules statement `index` out for `resource`.
-inline bool PrefilterRejects(const PolicyImpl& policy, uint32_t index,
-                             std::string_view resource) {
+inline bool PrefilterRejects(const PolicyImpl& policy, uint32_t index, std::string_view resource) {
   const PolicyImpl::Prefilter& f = policy.prefilter[index];
-  return f.length > 0 &&
-         resource.substr(0, f.length) !=
-             std::string_view(policy.prefilter_bytes).substr(f.offset, f.length);
+  return f.length > 0 && resource.substr(0, f.length) !=
+                             std::string_view(policy.prefilter_bytes).substr(f.offset, f.length);
 }
 
 inline bool Applies(Outcome outcome) {

@@ -4,8 +4,9 @@
 #include <algorithm>
 #include <utility>
 
-#include "catalog.h"
 #include "coffer/policy/compile.h"
+
+#include "catalog.h"
 #include "compiled.h"
 
 namespace coffer::policy {
@@ -97,8 +98,8 @@ std::string_view CommonPrefix(const CompiledStatement& st) {
 void BuildPrefilter(internal::PolicyImpl& impl) {
   for (const CompiledStatement& st : impl.statements) {
     const std::string_view prefix = CommonPrefix(st);
-    impl.prefilter.push_back({static_cast<uint32_t>(impl.prefilter_bytes.size()),
-                              static_cast<uint32_t>(prefix.size())});
+    impl.prefilter.push_back(
+        {static_cast<uint32_t>(impl.prefilter_bytes.size()), static_cast<uint32_t>(prefix.size())});
     impl.prefilter_bytes.append(prefix);
   }
 }
@@ -146,9 +147,9 @@ base::Result<std::shared_ptr<const CompiledPolicy>> Compile(const Document& docu
   impl->kind = kind;
   const bool variables = document.version && document.version->value == "2012-10-17";
   for (size_t i = 0; i < document.statements.size(); ++i) {
-    COFFER_ASSIGN_OR_RETURN(CompiledStatement st,
-                            CompileStatement(document.statements[i], static_cast<uint32_t>(i),
-                                             variables));
+    COFFER_ASSIGN_OR_RETURN(
+        CompiledStatement st,
+        CompileStatement(document.statements[i], static_cast<uint32_t>(i), variables));
     impl->statements.push_back(std::move(st));
   }
   BuildActionIndex(*impl);
@@ -157,8 +158,7 @@ base::Result<std::shared_ptr<const CompiledPolicy>> Compile(const Document& docu
 }
 
 base::Result<std::shared_ptr<const CompiledPolicy>> CompileText(std::string_view json,
-                                                                std::string name,
-                                                                PolicyKind kind) {
+                                                                std::string name, PolicyKind kind) {
   COFFER_ASSIGN_OR_RETURN(Document document, Parse(json));
   return Compile(document, std::move(name), kind);
 }

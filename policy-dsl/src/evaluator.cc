@@ -4,8 +4,9 @@
 
 #include <algorithm>
 
-#include "catalog.h"
 #include "coffer/policy/evaluate.h"
+
+#include "catalog.h"
 #include "compiled.h"
 
 namespace coffer::policy {
@@ -28,8 +29,8 @@ StatementId IdOf(const Found& found) {
   return {found.policy->name, found.statement->sid, found.statement->index};
 }
 
-void Scan(const CompiledPolicy& policy, const Request& request, int action_id,
-          bool uses_resource, bool bucket, GroupResult& out) {
+void Scan(const CompiledPolicy& policy, const Request& request, int action_id, bool uses_resource,
+          bool bucket, GroupResult& out) {
   const PolicyImpl& impl = policy.impl();
   std::span<const uint32_t> candidates = impl.all_statements;
   if (action_id >= 0) {
@@ -83,8 +84,7 @@ Decision Evaluate(const PolicySet& policies, const Request& request) {
     if (bucket.deny.statement != nullptr) return Deny(bucket.deny);
   }
   if (use_session) {
-    Scan(*policies.session, request, action_id, uses_resource, /*bucket=*/false,
-         session);
+    Scan(*policies.session, request, action_id, uses_resource, /*bucket=*/false, session);
     if (session.deny.statement != nullptr) return Deny(session.deny);
   }
   const Found& grant = identity.allow.statement != nullptr ? identity.allow : bucket.allow;
@@ -101,9 +101,12 @@ Decision Evaluate(const PolicySet& policies, const Request& request) {
 
 std::string_view ReasonName(Reason reason) {
   switch (reason) {
-    case Reason::kExplicitDeny: return "explicit-deny";
-    case Reason::kAllow: return "allow";
-    case Reason::kImplicitDeny: return "implicit-deny";
+    case Reason::kExplicitDeny:
+      return "explicit-deny";
+    case Reason::kAllow:
+      return "allow";
+    case Reason::kImplicitDeny:
+      return "implicit-deny";
   }
   return "implicit-deny";
 }
@@ -138,9 +141,8 @@ void Context::Set(std::string_view key, std::vector<std::string> values) {
 }
 
 std::span<const std::string> Context::Find(std::string_view lower_key) const {
-  const auto it =
-      std::lower_bound(entries_.begin(), entries_.end(), lower_key,
-                       [](const Entry& e, std::string_view k) { return e.key < k; });
+  const auto it = std::lower_bound(entries_.begin(), entries_.end(), lower_key,
+                                   [](const Entry& e, std::string_view k) { return e.key < k; });
   if (it == entries_.end() || it->key != lower_key) return {};
   return it->values;
 }

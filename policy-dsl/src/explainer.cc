@@ -4,6 +4,7 @@
 #include <string>
 
 #include "coffer/policy/explain.h"
+
 #include "compiled.h"
 
 namespace coffer::policy {
@@ -14,7 +15,8 @@ using internal::CompiledStatement;
 std::string Detail(const CompiledStatement& st, const internal::MatchOutcome& m,
                    const Request& request) {
   switch (m.outcome) {
-    case Outcome::kApplies: return "applies";
+    case Outcome::kApplies:
+      return "applies";
     case Outcome::kActionNotMatched:
       return "action " + std::string(request.action) +
              (st.not_action ? " is excluded by NotAction" : " is not in Action");
@@ -27,10 +29,12 @@ std::string Detail(const CompiledStatement& st, const internal::MatchOutcome& m,
       return "principal \"" + std::string(request.principal) + "\" is not matched";
     case Outcome::kAnonymousExcluded:
       return "anonymous requests see only Principal \"*\" statements";
-    case Outcome::kPolicyIgnored: return "identity and session policies do not apply";
+    case Outcome::kPolicyIgnored:
+      return "identity and session policies do not apply";
     case Outcome::kAppliesFailClosed:
     case Outcome::kConditionFalse:
-    case Outcome::kConditionError: break;
+    case Outcome::kConditionError:
+      break;
   }
   const internal::CompiledCondition& c = st.conditions[m.condition];
   const std::string what = "condition " + c.op_name + " " + c.key_name;
@@ -49,8 +53,8 @@ bool IsDeciding(const Decision& d, const internal::PolicyImpl& policy,
   return false;
 }
 
-void Walk(const CompiledPolicy* policy, bool bucket, bool ignored, const Request& request,
-          bool all, Explanation& out) {
+void Walk(const CompiledPolicy* policy, bool bucket, bool ignored, const Request& request, bool all,
+          Explanation& out) {
   if (policy == nullptr) return;
   const internal::PolicyImpl& impl = policy->impl();
   for (const CompiledStatement& st : impl.statements) {
@@ -82,15 +86,24 @@ Explanation Explain(const PolicySet& policies, const Request& request, bool all_
 
 std::string_view OutcomeName(Outcome outcome) {
   switch (outcome) {
-    case Outcome::kApplies: return "applies";
-    case Outcome::kAppliesFailClosed: return "applies-fail-closed";
-    case Outcome::kActionNotMatched: return "action-not-matched";
-    case Outcome::kResourceNotMatched: return "resource-not-matched";
-    case Outcome::kPrincipalNotMatched: return "principal-not-matched";
-    case Outcome::kAnonymousExcluded: return "anonymous-excluded";
-    case Outcome::kConditionFalse: return "condition-false";
-    case Outcome::kConditionError: return "condition-error";
-    case Outcome::kPolicyIgnored: return "policy-ignored";
+    case Outcome::kApplies:
+      return "applies";
+    case Outcome::kAppliesFailClosed:
+      return "applies-fail-closed";
+    case Outcome::kActionNotMatched:
+      return "action-not-matched";
+    case Outcome::kResourceNotMatched:
+      return "resource-not-matched";
+    case Outcome::kPrincipalNotMatched:
+      return "principal-not-matched";
+    case Outcome::kAnonymousExcluded:
+      return "anonymous-excluded";
+    case Outcome::kConditionFalse:
+      return "condition-false";
+    case Outcome::kConditionError:
+      return "condition-error";
+    case Outcome::kPolicyIgnored:
+      return "policy-ignored";
   }
   return "unknown";
 }

@@ -76,8 +76,8 @@ class Reader {
 
   base::Error Fail(std::string_view message) {
     const SourcePos pos = Pos();
-    error_ = base::InvalidArgument(std::to_string(pos.line) + ":" + std::to_string(pos.col) +
-                                   ": " + std::string(message));
+    error_ = base::InvalidArgument(std::to_string(pos.line) + ":" + std::to_string(pos.col) + ": " +
+                                   std::string(message));
     return error_;
   }
 
@@ -110,8 +110,10 @@ class Reader {
     }
     out.pos = Pos();
     switch (text_[at_]) {
-      case '{': return ParseObject(out, depth + 1);
-      case '[': return ParseArray(out, depth + 1);
+      case '{':
+        return ParseObject(out, depth + 1);
+      case '[':
+        return ParseArray(out, depth + 1);
       case '"':
         out.kind = JsonValue::Kind::kString;
         return ParseString(out.text);
@@ -122,8 +124,11 @@ class Reader {
       case 'f':
         out.kind = JsonValue::Kind::kBool;
         return Literal("false");
-      case 'n': out.kind = JsonValue::Kind::kNull; return Literal("null");
-      default: return ParseNumber(out);
+      case 'n':
+        out.kind = JsonValue::Kind::kNull;
+        return Literal("null");
+      default:
+        return ParseNumber(out);
     }
   }
 
@@ -218,16 +223,36 @@ class Reader {
     }
     const char c = text_[at_++];
     switch (c) {
-      case '"': out.push_back('"'); return true;
-      case '\\': out.push_back('\\'); return true;
-      case '/': out.push_back('/'); return true;
-      case 'b': out.push_back('\b'); return true;
-      case 'f': out.push_back('\f'); return true;
-      case 'n': out.push_back('\n'); return true;
-      case 'r': out.push_back('\r'); return true;
-      case 't': out.push_back('\t'); return true;
-      case 'u': return UnicodeEscape(out);
-      default: --at_; Fail("invalid escape"); return false;
+      case '"':
+        out.push_back('"');
+        return true;
+      case '\\':
+        out.push_back('\\');
+        return true;
+      case '/':
+        out.push_back('/');
+        return true;
+      case 'b':
+        out.push_back('\b');
+        return true;
+      case 'f':
+        out.push_back('\f');
+        return true;
+      case 'n':
+        out.push_back('\n');
+        return true;
+      case 'r':
+        out.push_back('\r');
+        return true;
+      case 't':
+        out.push_back('\t');
+        return true;
+      case 'u':
+        return UnicodeEscape(out);
+      default:
+        --at_;
+        Fail("invalid escape");
+        return false;
     }
   }
 
@@ -371,12 +396,18 @@ Result<JsonValue> ParseJson(std::string_view text, size_t max_bytes, int max_dep
 
 std::string_view JsonKindName(JsonValue::Kind kind) {
   switch (kind) {
-    case JsonValue::Kind::kNull: return "null";
-    case JsonValue::Kind::kBool: return "boolean";
-    case JsonValue::Kind::kNumber: return "number";
-    case JsonValue::Kind::kString: return "string";
-    case JsonValue::Kind::kArray: return "array";
-    case JsonValue::Kind::kObject: return "object";
+    case JsonValue::Kind::kNull:
+      return "null";
+    case JsonValue::Kind::kBool:
+      return "boolean";
+    case JsonValue::Kind::kNumber:
+      return "number";
+    case JsonValue::Kind::kString:
+      return "string";
+    case JsonValue::Kind::kArray:
+      return "array";
+    case JsonValue::Kind::kObject:
+      return "object";
   }
   return "value";
 }
@@ -387,13 +418,27 @@ void AppendJsonString(std::string_view value, std::string& out) {
   for (const char ch : value) {
     const auto c = static_cast<unsigned char>(ch);
     switch (ch) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
       default:
         if (c < 0x20) {
           out += "\\u00";

@@ -13,13 +13,12 @@ Tri MatchResources(const CompiledStatement& st, const Request& request) {
     const Tri t = pattern.Match(request.resource, request.context, /*ignore_case=*/false);
     if (t == Tri::kTrue) {
       return st.resource_mode == CompiledStatement::ResourceMode::kNotList ? Tri::kFalse
-                                                                          : Tri::kTrue;
+                                                                           : Tri::kTrue;
     }
     error = error || t == Tri::kError;
   }
   if (error) return Tri::kError;
-  return st.resource_mode == CompiledStatement::ResourceMode::kNotList ? Tri::kTrue
-                                                                      : Tri::kFalse;
+  return st.resource_mode == CompiledStatement::ResourceMode::kNotList ? Tri::kTrue : Tri::kFalse;
 }
 
 bool NamesPrincipal(const CompiledStatement& st, std::string_view principal) {
@@ -40,8 +39,8 @@ Outcome MatchPrincipal(const CompiledStatement& st, const Request& request) {
       const bool open = st.principal_mode == Mode::kPrincipal && st.principal_wildcard;
       return open ? Outcome::kApplies : Outcome::kAnonymousExcluded;
     }
-    const bool applies = st.principal_mode == Mode::kPrincipal ? st.principal_wildcard
-                                                               : !st.principal_wildcard;
+    const bool applies =
+        st.principal_mode == Mode::kPrincipal ? st.principal_wildcard : !st.principal_wildcard;
     return applies ? Outcome::kApplies : Outcome::kAnonymousExcluded;
   }
   const bool named = NamesPrincipal(st, request.principal);
@@ -62,8 +61,8 @@ bool ActionMatches(const CompiledStatement& statement, std::string_view action) 
   return statement.not_action ? !any : any;
 }
 
-MatchOutcome MatchStatement(const CompiledStatement& st, const Request& request,
-                            bool bucket_policy, bool check_action) {
+MatchOutcome MatchStatement(const CompiledStatement& st, const Request& request, bool bucket_policy,
+                            bool check_action) {
   if (check_action && !ActionMatches(st, request.action)) return {Outcome::kActionNotMatched, 0};
   bool error = false;
   uint32_t error_condition = 0;

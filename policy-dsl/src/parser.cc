@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "coffer/policy/parse.h"
+
 #include "json.h"
 
 namespace coffer::policy {
@@ -179,12 +180,11 @@ class Builder {
 }  // namespace
 
 base::Result<Document> Parse(std::string_view json, const ParseOptions& options) {
-  COFFER_ASSIGN_OR_RETURN(JsonValue root, internal::ParseJson(json, options.max_bytes,
-                                                              options.max_depth));
+  COFFER_ASSIGN_OR_RETURN(JsonValue root,
+                          internal::ParseJson(json, options.max_bytes, options.max_depth));
   if (root.kind != Kind::kObject) {
     return base::InvalidArgument(std::to_string(root.pos.line) + ":" +
-                                 std::to_string(root.pos.col) +
-                                 ": a policy must be a JSON object");
+                                 std::to_string(root.pos.col) + ": a policy must be a JSON object");
   }
   Document doc;
   Builder(doc).Top(root);

@@ -2,9 +2,10 @@
 
 #include <array>
 
-#include "catalog.h"
 #include "coffer/base/assert.h"
 #include "coffer/policy/evaluate.h"
+
+#include "catalog.h"
 
 namespace coffer::policy::internal {
 namespace {
@@ -29,9 +30,9 @@ bool GlobMatch(std::string_view pattern, std::string_view subject, bool ignore_c
       star_p = ++p;
       star_s = s;
     } else if (p < pattern.size() &&
-               (pattern[p] == '?' || (ignore_case ? ToLowerAscii(pattern[p]) ==
-                                                        ToLowerAscii(subject[s])
-                                                  : pattern[p] == subject[s]))) {
+               (pattern[p] == '?' ||
+                (ignore_case ? ToLowerAscii(pattern[p]) == ToLowerAscii(subject[s])
+                             : pattern[p] == subject[s]))) {
       ++p;
       ++s;
     } else if (star_p != std::string_view::npos) {

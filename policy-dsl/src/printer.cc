@@ -4,6 +4,7 @@
 #include <string>
 
 #include "coffer/policy/parse.h"
+
 #include "json.h"
 
 namespace coffer::policy {

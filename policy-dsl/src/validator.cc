@@ -4,8 +4,9 @@
 #include <map>
 #include <string>
 
-#include "catalog.h"
 #include "coffer/policy/validate.h"
+
+#include "catalog.h"
 #include "condition/condition.h"
 #include "pattern.h"
 
@@ -59,8 +60,8 @@ class Checker {
     const auto [it, inserted] = sids_.emplace(st.sid->value, st.sid->pos);
     if (!inserted) {
       Error(st.sid->pos, st.path + ".Sid",
-            "duplicate Sid \"" + st.sid->value + "\" (first at " +
-                std::to_string(it->second.line) + ":" + std::to_string(it->second.col) + ")");
+            "duplicate Sid \"" + st.sid->value + "\" (first at " + std::to_string(it->second.line) +
+                ":" + std::to_string(it->second.col) + ")");
     }
   }
 
@@ -139,8 +140,9 @@ class Checker {
     const std::string_view v = resource.value;
     if (!v.starts_with(kS3ArnPrefix) || v.size() == kS3ArnPrefix.size() ||
         v[kS3ArnPrefix.size()] == '/') {
-      Error(resource.pos, path,
-            "malformed resource ARN \"" + resource.value + "\"; expected arn:aws:s3:::BUCKET[/KEY]");
+      Error(
+          resource.pos, path,
+          "malformed resource ARN \"" + resource.value + "\"; expected arn:aws:s3:::BUCKET[/KEY]");
       return;
     }
     Variables(resource, path);
@@ -190,7 +192,8 @@ class Checker {
         Variables(value, path);
         break;
       }
-      default: Variables(value, path);
+      default:
+        Variables(value, path);
     }
     if (!problem.empty()) Error(value.pos, path, problem + " \"" + v + "\"");
   }

@@ -1,6 +1,7 @@
+#include "coffer/policy/builtin.h"
+
 #include <gtest/gtest.h>
 
-#include "coffer/policy/builtin.h"
 #include "test_util.h"
 
 namespace coffer::policy {
@@ -12,7 +13,8 @@ using testing::Probe;
 std::shared_ptr<const CompiledPolicy> Builtin(std::string_view name) {
   const auto json = BuiltinPolicyJson(name);
   EXPECT_TRUE(json.has_value()) << name;
-  return testing::MustCompile(json.value_or(""), PolicyKind::kIdentity, "builtin:" + std::string(name));
+  return testing::MustCompile(json.value_or(""), PolicyKind::kIdentity,
+                              "builtin:" + std::string(name));
 }
 
 TEST(Builtins, AllCompile) {

@@ -12,8 +12,8 @@ using testing::Probe;
 
 constexpr std::string_view kAllowGet =
     R"({"Sid":"Get","Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::bucket/*"})";
-constexpr std::string_view kDenySecret =
-    R"({"Sid":"NoSecret","Effect":"Deny","Action":"s3:*","Resource":"arn:aws:s3:::bucket/secret/*"})";
+constexpr std::string_view kDenySecret = R"({"Sid":"NoSecret","Effect":"Deny","Action":"s3:*",)"
+                                         R"("Resource":"arn:aws:s3:::bucket/secret/*"})";
 
 TEST(Evaluator, DefaultDeny) {
   PolicySet empty;
@@ -64,16 +64,17 @@ TEST(Evaluator, ActionsMatchCaseInsensitivelyWithWildcards) {
 }
 
 TEST(Evaluator, NotActionAndNotResource) {
-  const auto p = MustCompile(Policy(
-      R"({"Effect":"Allow","NotAction":"s3:DeleteObject","NotResource":"arn:aws:s3:::bucket/private/*"})"));
+  const auto p = MustCompile(Policy(R"({"Effect":"Allow","NotAction":"s3:DeleteObject",)"
+                                    R"("NotResource":"arn:aws:s3:::bucket/private/*"})"));
   EXPECT_TRUE(testing::Allows(p, Probe{.action = "s3:PutObject"}));
   EXPECT_FALSE(testing::Allows(p, Probe{.action = "s3:DeleteObject"}));
   EXPECT_FALSE(testing::Allows(p, Probe{.resource = "arn:aws:s3:::bucket/private/k"}));
 }
 
 TEST(Evaluator, ResourceWildcardsCrossSlashes) {
-  const auto p = MustCompile(Policy(
-      R"({"Effect":"Allow","Action":"s3:GetObject","Resource":["arn:aws:s3:::b/*/x","arn:aws:s3:::c/a?c"]})"));
+  const auto p = MustCompile(
+      Policy(R"({"Effect":"Allow","Action":"s3:GetObject","Resource":["arn:aws:s3:::b/*/x",)"
+             R"("arn:aws:s3:::c/a?c"]})"));
   EXPECT_TRUE(testing::Allows(p, Probe{.resource = "arn:aws:s3:::b/1/2/3/x"}));
   EXPECT_FALSE(testing::Allows(p, Probe{.resource = "arn:aws:s3:::b/1/2/3/y"}));
   EXPECT_TRUE(testing::Allows(p, Probe{.resource = "arn:aws:s3:::c/a/c"}));
@@ -119,11 +120,11 @@ TEST(Evaluator, NotPrincipalDenyAppliesToEveryoneElse) {
 }
 
 TEST(Evaluator, SessionPolicyIntersects) {
-  const auto identity = MustCompile(Policy(
-      R"({"Effect":"Allow","Action":["s3:GetObject","s3:PutObject"],"Resource":"*"})"));
-  const auto session = MustCompile(
-      Policy(R"({"Sid":"S","Effect":"Allow","Action":"s3:GetObject","Resource":"*"})"),
-      PolicyKind::kSession, "session");
+  const auto identity = MustCompile(
+      Policy(R"({"Effect":"Allow","Action":["s3:GetObject","s3:PutObject"],"Resource":"*"})"));
+  const auto session =
+      MustCompile(Policy(R"({"Sid":"S","Effect":"Allow","Action":"s3:GetObject","Resource":"*"})"),
+                  PolicyKind::kSession, "session");
   const CompiledPolicy* list[] = {identity.get()};
   PolicySet set{.identity = list, .session = session.get()};
   const Decision get = Decide(set, Probe{.action = "s3:GetObject"});
@@ -138,28 +139,32 @@ TEST(Evaluator, SessionPolicyIntersects) {
 TEST(Evaluator, AnonymousSeesOnlyPrincipalStarBucketStatements) {
   const auto identity = MustCompile(Policy(kAllowGet));
   const auto bucket = MustCompile(
-      Policy(R"({"Effect":"Allow","Principal":{"AWS":["alice"]},"Action":"s3:PutObject","Resource":"*"},)"
-             R"({"Effect":"Allow","Principal":{"AWS":"*"},"Action":"s3:ListBucket","Resource":"*"})"),
+      Policy(
+          R"({"Effect":"Allow","Principal":{"AWS":["alice"]},"Action":"s3:PutObject",)"
+          R"("Resource":"*"},)"
+          R"({"Effect":"Allow","Principal":{"AWS":"*"},"Action":"s3:ListBucket","Resource":"*"})"),
       PolicyKind::kBucket);
   const CompiledPolicy* list[] = {identity.get()};
   PolicySet set{.identity = list, .bucket = bucket.get()};
   EXPECT_EQ(Decide(set, Probe{.action = "s3:GetObject", .anonymous = true}).effect, Effect::kDeny);
-  EXPECT_EQ(Decide(set, Probe{.action = "s3:PutObject", .principal = "alice", .anonymous = true})
-                .effect,
-            Effect::kDeny);
+  EXPECT_EQ(
+      Decide(set, Probe{.action = "s3:PutObject", .principal = "alice", .anonymous = true}).effect,
+      Effect::kDeny);
   EXPECT_EQ(Decide(set, Probe{.action = "s3:ListBucket", .anonymous = true}).effect,
             Effect::kAllow);
 }
 
 TEST(Evaluator, FailsClosedWhenAConditionCannotBeEvaluated) {
-  const auto p = MustCompile(Policy(
-      R"({"Effect":"Allow","Action":"s3:*","Resource":"*"},)"
-      R"({"Effect":"Deny","Action":"s3:*","Resource":"*","Condition":{"NumericGreaterThan":{"s3:max-keys":"100"}}})"));
+  const auto p =
+      MustCompile(Policy(R"({"Effect":"Allow","Action":"s3:*","Resource":"*"},)"
+                         R"({"Effect":"Deny","Action":"s3:*","Resource":"*",)"
+                         R"("Condition":{"NumericGreaterThan":{"s3:max-keys":"100"}}})"));
   EXPECT_TRUE(testing::Allows(p, Probe{.context = {{"s3:max-keys", "10"}}}));
   EXPECT_FALSE(testing::Allows(p, Probe{.context = {{"s3:max-keys", "1000"}}}));
   EXPECT_FALSE(testing::Allows(p, Probe{.context = {{"s3:max-keys", "lots"}}}));
-  const auto allow_only = MustCompile(Policy(
-      R"({"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"NumericLessThan":{"s3:max-keys":"100"}}})"));
+  const auto allow_only =
+      MustCompile(Policy(R"({"Effect":"Allow","Action":"s3:*","Resource":"*",)"
+                         R"("Condition":{"NumericLessThan":{"s3:max-keys":"100"}}})"));
   EXPECT_FALSE(testing::Allows(allow_only, Probe{.context = {{"s3:max-keys", "lots"}}}));
 }
 
@@ -174,7 +179,8 @@ TEST(Evaluator, ManyStatementsThroughTheActionIndex) {
   const auto p = MustCompile(Policy(statements));
   EXPECT_TRUE(testing::Allows(p, Probe{.resource = "arn:aws:s3:::b297/x"}));
   EXPECT_FALSE(testing::Allows(p, Probe{.resource = "arn:aws:s3:::b298/x"}));
-  EXPECT_TRUE(testing::Allows(p, Probe{.action = "s3:PutObjectTagging", .resource = "arn:aws:s3:::b298/x"}));
+  EXPECT_TRUE(testing::Allows(
+      p, Probe{.action = "s3:PutObjectTagging", .resource = "arn:aws:s3:::b298/x"}));
 }
 
 }  // namespace

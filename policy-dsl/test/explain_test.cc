@@ -1,6 +1,7 @@
+#include "coffer/policy/explain.h"
+
 #include <gtest/gtest.h>
 
-#include "coffer/policy/explain.h"
 #include "test_util.h"
 
 namespace coffer::policy {
@@ -11,15 +12,19 @@ TEST(Explain, NamesTheDecidingStatementAndWhyOthersDidNotApply) {
       testing::Policy(R"({"Sid":"List","Effect":"Allow","Action":"s3:ListBucket","Resource":"*"},)"
                       R"({"Sid":"Tls","Effect":"Allow","Action":"s3:GetObject","Resource":"*",)"
                       R"("Condition":{"Bool":{"aws:SecureTransport":"true"}}},)"
-                      R"({"Sid":"Other","Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::x/*"},)"
+                      R"({"Sid":"Other","Effect":"Allow","Action":"s3:GetObject",)"
+                      R"("Resource":"arn:aws:s3:::x/*"},)"
                       R"({"Sid":"Get","Effect":"Allow","Action":"s3:GetObject","Resource":"*"})"),
       PolicyKind::kIdentity, "user");
   const CompiledPolicy* list[] = {p.get()};
   PolicySet set{.identity = list};
   Context ctx;
   ctx.Add("aws:SecureTransport", "false");
-  Request request{.action = "s3:GetObject", .resource = "arn:aws:s3:::b/k", .principal = "alice",
-                  .anonymous = false, .context = &ctx};
+  Request request{.action = "s3:GetObject",
+                  .resource = "arn:aws:s3:::b/k",
+                  .principal = "alice",
+                  .anonymous = false,
+                  .context = &ctx};
   const Explanation brief = Explain(set, request, false);
   ASSERT_EQ(brief.statements.size(), 1u);
   EXPECT_EQ(FormatExplanation(brief),

@@ -1,6 +1,7 @@
+#include "coffer/policy/parse.h"
+
 #include <gtest/gtest.h>
 
-#include "coffer/policy/parse.h"
 #include "test_util.h"
 
 namespace coffer::policy {
@@ -26,8 +27,8 @@ TEST(Parse, SingleStringBecomesAOneElementList) {
 }
 
 TEST(Parse, ConditionValuesKeepNumbersAndBooleansAsText) {
-  auto doc = Parse(
-      R"({"Statement":{"Condition":{"NumericLessThan":{"s3:max-keys":10},"Bool":{"aws:SecureTransport":false}}}})");
+  auto doc = Parse(R"({"Statement":{"Condition":{"NumericLessThan":{"s3:max-keys":10},)"
+                   R"("Bool":{"aws:SecureTransport":false}}}})");
   ASSERT_TRUE(doc.has_value());
   const auto& c = doc->statements[0].conditions;
   ASSERT_EQ(c.size(), 2u);

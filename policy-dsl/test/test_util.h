@@ -2,13 +2,13 @@
 // Helpers shared by the policy unit tests: compile a policy from text or die, and evaluate a
 // request built from a few fields.
 
-#include <gtest/gtest.h>
-
 #include <initializer_list>
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "coffer/policy/compile.h"
 #include "coffer/policy/evaluate.h"

@@ -1,7 +1,7 @@
-#include <gtest/gtest.h>
-
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "test_util.h"
 
@@ -17,10 +17,10 @@ std::vector<std::string> Lines(const std::vector<Diagnostic>& diagnostics) {
 }
 
 TEST(Validate, AcceptsAValidPolicy) {
-  EXPECT_TRUE(Check(testing::Policy(
-                        R"({"Sid":"A","Effect":"Allow","Action":["s3:GetObject","s3:List*"],)"
-                        R"("Resource":"arn:aws:s3:::b/${aws:username}/*"})"))
-                  .empty());
+  EXPECT_TRUE(
+      Check(testing::Policy(R"({"Sid":"A","Effect":"Allow","Action":["s3:GetObject","s3:List*"],)"
+                            R"("Resource":"arn:aws:s3:::b/${aws:username}/*"})"))
+          .empty());
 }
 
 TEST(Validate, ReportsEveryErrorWithLineColumnAndPath) {
@@ -32,25 +32,30 @@ TEST(Validate, ReportsEveryErrorWithLineColumnAndPath) {
      "Resource": "*"},
     {"Effect": "Deny", "Action": "s3:*", "Resource": "*",
      "Condition": {"StringLikes": {"s3:prefix": "x"}, "IpAddress": {"aws:SourceIp": "10.0.0.0/33"},
-                   "NumericLessThan": {"s3:max-keys": "ten"}, "DateLessThan": {"aws:CurrentTime": "yesterday"},
+                   "NumericLessThan": {"s3:max-keys": "ten"},
+                   "DateLessThan": {"aws:CurrentTime": "yesterday"},
                    "StringEquals": {"aws:Nonsense": "x"}}},
     {}
   ]
 })";
-  EXPECT_EQ(Lines(Check(text)),
-            (std::vector<std::string>{
-                R"(4:47: Statement[0].Action[0]: unknown action "s3:GetObjekt")",
-                R"(4:75: Statement[0].Resource[0]: malformed resource ARN "bucket/*"; expected arn:aws:s3:::BUCKET[/KEY])",
-                R"(5:13: Statement[1].Sid: duplicate Sid "A" (first at 4:13))",
-                R"(5:28: Statement[1].Effect: Effect must be "Allow" or "Deny", not "Maybe")",
-                R"(5:76: Statement[1].NotAction: statement has both Action and NotAction)",
-                R"(8:20: Statement[2].Condition.StringLikes: unknown condition operator "StringLikes")",
-                R"(8:85: Statement[2].Condition.IpAddress.aws:SourceIp: bad CIDR "10.0.0.0/33")",
-                R"(9:55: Statement[2].Condition.NumericLessThan.s3:max-keys: bad number "ten")",
-                R"(9:99: Statement[2].Condition.DateLessThan.aws:CurrentTime: bad date (want ISO 8601 or epoch seconds) "yesterday")",
-                R"(10:37: Statement[2].Condition.StringEquals.aws:Nonsense: unknown condition key "aws:Nonsense")",
-                R"(11:5: Statement[3]: empty statement)",
-            }));
+  EXPECT_EQ(
+      Lines(Check(text)),
+      (std::vector<std::string>{
+          R"(4:47: Statement[0].Action[0]: unknown action "s3:GetObjekt")",
+          R"(4:75: Statement[0].Resource[0]: malformed resource ARN "bucket/*"; expected )"
+          R"(arn:aws:s3:::BUCKET[/KEY])",
+          R"(5:13: Statement[1].Sid: duplicate Sid "A" (first at 4:13))",
+          R"(5:28: Statement[1].Effect: Effect must be "Allow" or "Deny", not "Maybe")",
+          R"(5:76: Statement[1].NotAction: statement has both Action and NotAction)",
+          R"(8:20: Statement[2].Condition.StringLikes: unknown condition operator "StringLikes")",
+          R"(8:85: Statement[2].Condition.IpAddress.aws:SourceIp: bad CIDR "10.0.0.0/33")",
+          R"(9:55: Statement[2].Condition.NumericLessThan.s3:max-keys: bad number "ten")",
+          R"(10:56: Statement[2].Condition.DateLessThan.aws:CurrentTime: bad date (want ISO 8601 )"
+          R"(or epoch seconds) "yesterday")",
+          R"(11:37: Statement[2].Condition.StringEquals.aws:Nonsense: unknown condition key )"
+          R"("aws:Nonsense")",
+          R"(12:5: Statement[3]: empty statement)",
+      }));
 }
 
 TEST(Validate, RequiresStatementsEffectAndAction) {
@@ -64,18 +69,21 @@ TEST(Validate, RequiresStatementsEffectAndAction) {
 }
 
 TEST(Validate, RejectsUnknownVersion) {
-  EXPECT_EQ(Lines(Check(R"({"Version":"2020-01-01","Statement":{"Effect":"Allow","Action":"admin:*"}})")),
-            (std::vector<std::string>{
-                R"(1:12: Version: unknown Version "2020-01-01"; use "2012-10-17" or "2008-10-17")"}));
+  EXPECT_EQ(
+      Lines(Check(R"({"Version":"2020-01-01","Statement":{"Effect":"Allow","Action":"admin:*"}})")),
+      (std::vector<std::string>{
+          R"(1:12: Version: unknown Version "2020-01-01"; use "2012-10-17" or "2008-10-17")"}));
 }
 
 TEST(Validate, WildcardActionsMustMatchSomeKnownAction) {
   EXPECT_TRUE(Check(testing::Policy(R"({"Effect":"Allow","Action":"s3:*Object*","Resource":"*"})"))
                   .empty());
-  EXPECT_TRUE(Check(testing::Policy(R"({"Effect":"Allow","Action":["admin:*","kms:*","sts:Assume*"]})"))
-                  .empty());
-  EXPECT_EQ(Check(testing::Policy(R"({"Effect":"Allow","Action":"s3:Frob*","Resource":"*"})")).size(),
-            1u);
+  EXPECT_TRUE(
+      Check(testing::Policy(R"({"Effect":"Allow","Action":["admin:*","kms:*","sts:Assume*"]})"))
+          .empty());
+  EXPECT_EQ(
+      Check(testing::Policy(R"({"Effect":"Allow","Action":"s3:Frob*","Resource":"*"})")).size(),
+      1u);
   EXPECT_EQ(Check(testing::Policy(R"({"Effect":"Allow","Action":"ec2:*","Resource":"*"})")).size(),
             1u);
 }
@@ -93,8 +101,8 @@ TEST(Validate, S3ActionsNeedAResourceAdminActionsDoNot) {
 TEST(Validate, PrincipalRulesDependOnPolicyKind) {
   const std::string with_principal = testing::Policy(
       R"({"Effect":"Allow","Principal":{"AWS":["alice"]},"Action":"s3:GetObject","Resource":"*"})");
-  const std::string without = testing::Policy(
-      R"({"Effect":"Allow","Action":"s3:GetObject","Resource":"*"})");
+  const std::string without =
+      testing::Policy(R"({"Effect":"Allow","Action":"s3:GetObject","Resource":"*"})");
   EXPECT_TRUE(Check(with_principal, PolicyKind::kBucket).empty());
   EXPECT_EQ(Check(with_principal, PolicyKind::kIdentity).size(), 1u);
   EXPECT_EQ(Check(without, PolicyKind::kBucket).size(), 1u);
@@ -112,8 +120,9 @@ TEST(Validate, PrincipalRulesDependOnPolicyKind) {
 
 TEST(Validate, ChecksConditionValueTypes) {
   auto errors = [](std::string_view condition) {
-    return Check(testing::Policy(R"({"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":)" +
-                                 std::string(condition) + "}"))
+    return Check(
+               testing::Policy(R"({"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":)" +
+                               std::string(condition) + "}"))
         .size();
   };
   EXPECT_EQ(errors(R"({"Bool":{"aws:SecureTransport":"yes"}})"), 1u);

@@ -21,7 +21,7 @@ constexpr std::string_view kPerUserPrefix = R"({
   ]
 })";
 
-Probe Get(std::string user, std::string key) {
+Probe Get(std::string user, const std::string& key) {
   Probe p;
   p.resource = "arn:aws:s3:::mybucket/" + key;
   p.context = {{"aws:username", std::move(user)}};
@@ -63,9 +63,9 @@ TEST(Variables, MissingVariableMatchesNothing) {
 }
 
 TEST(Variables, MultiValuedVariableFailsClosed) {
-  const auto p = MustCompile(Policy(
-      R"({"Effect":"Allow","Action":"s3:*","Resource":"*"},)"
-      R"({"Effect":"Deny","Action":"s3:*","Resource":"arn:aws:s3:::b/${aws:username}/*"})"));
+  const auto p = MustCompile(
+      Policy(R"({"Effect":"Allow","Action":"s3:*","Resource":"*"},)"
+             R"({"Effect":"Deny","Action":"s3:*","Resource":"arn:aws:s3:::b/${aws:username}/*"})"));
   Probe probe;
   probe.resource = "arn:aws:s3:::b/x/y";
   probe.context = {{"aws:username", "x"}, {"aws:username", "y"}};

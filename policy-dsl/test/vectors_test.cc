@@ -2,16 +2,17 @@
 // description and [[cases]]; a case either evaluates a request (expect = "allow" | "deny") or
 // checks bad input (expect_parse_error, expect_errors).
 
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <memory>
 #include <string>
-#include <toml++/toml.h>
 #include <vector>
 
+#include <gtest/gtest.h>
+#include <toml++/toml.h>
+
 #include "coffer/policy/explain.h"
+
 #include "test_util.h"
 
 namespace coffer::policy {
@@ -88,12 +89,14 @@ void RunEvaluation(const toml::table& c) {
   const std::string action = c["action"].value_or(std::string("s3:GetObject"));
   const std::string resource = c["resource"].value_or(std::string());
   const std::string principal = c["principal"].value_or(std::string());
-  const Request request{.action = action, .resource = resource, .principal = principal,
-                        .anonymous = c["anonymous"].value_or(false), .context = &ctx};
+  const Request request{.action = action,
+                        .resource = resource,
+                        .principal = principal,
+                        .anonymous = c["anonymous"].value_or(false),
+                        .context = &ctx};
   const Explanation e = Explain(set, request, true);
   const std::string expect = c["expect"].value_or(std::string());
-  EXPECT_EQ(e.decision.effect == Effect::kAllow ? "allow" : "deny", expect)
-      << FormatExplanation(e);
+  EXPECT_EQ(e.decision.effect == Effect::kAllow ? "allow" : "deny", expect) << FormatExplanation(e);
   if (const auto reason = c["reason"].value<std::string>()) {
     EXPECT_EQ(ReasonName(e.decision.reason), *reason);
   }

@@ -15,6 +15,7 @@
 #include "coffer/policy/explain.h"
 #include "coffer/policy/parse.h"
 #include "coffer/policy/validate.h"
+
 #include "commands.h"
 #include "options.h"
 
@@ -71,7 +72,8 @@ bool ValidateOne(const std::string& file, const std::string& kind_name) {
   }
   const std::optional<PolicyKind> kind = KindFromName(kind_name, *doc);
   if (!kind) {
-    std::fprintf(stderr, "unknown --kind %s (identity, bucket, session, auto)\n", kind_name.c_str());
+    std::fprintf(stderr, "unknown --kind %s (identity, bucket, session, auto)\n",
+                 kind_name.c_str());
     return false;
   }
   const std::vector<policy::Diagnostic> diagnostics = policy::Validate(*doc, {*kind});

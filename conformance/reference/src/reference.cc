@@ -127,8 +127,8 @@ Truth MatchText(const std::string& policy_value, const std::string& subject, boo
   const std::string prefix = LiteralPrefix(policy_value, wildcards, variables);
   const std::string head = subject.substr(0, prefix.size());
   if (fold ? Lower(head) != Lower(prefix) : head != prefix) return Truth::kNo;
-  if (!variables) return Wildcard(Plain(policy_value, wildcards), subject, fold) ? Truth::kYes
-                                                                                 : Truth::kNo;
+  if (!variables)
+    return Wildcard(Plain(policy_value, wildcards), subject, fold) ? Truth::kYes : Truth::kNo;
   bool unknown = false;
   const auto pattern = Substitute(policy_value, wildcards, request, unknown);
   if (!pattern) return Truth::kNo;
@@ -195,8 +195,8 @@ Operator SplitOperator(std::string name) {
     }
   }
   const std::string suffix = "IfExists";
-  if (name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(),
-                                                  suffix) == 0) {
+  if (name.size() > suffix.size() &&
+      name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
     op.if_exists = true;
     name = name.substr(0, name.size() - suffix.size());
   }
@@ -229,12 +229,18 @@ Truth MatchPositive(const std::string& base, const std::string& p, const std::st
     if (!a || !b) return Truth::kUnknown;
     const std::string cmp = base.substr(numeric ? 7 : 4);
     bool r = false;
-    if (cmp == "Equals" || cmp == "NotEquals") r = *a == *b;
-    else if (cmp == "LessThan") r = *a < *b;
-    else if (cmp == "LessThanEquals") r = *a <= *b;
-    else if (cmp == "GreaterThan") r = *a > *b;
-    else if (cmp == "GreaterThanEquals") r = *a >= *b;
-    else unsupported = true;
+    if (cmp == "Equals" || cmp == "NotEquals")
+      r = *a == *b;
+    else if (cmp == "LessThan")
+      r = *a < *b;
+    else if (cmp == "LessThanEquals")
+      r = *a <= *b;
+    else if (cmp == "GreaterThan")
+      r = *a > *b;
+    else if (cmp == "GreaterThanEquals")
+      r = *a >= *b;
+    else
+      unsupported = true;
     return r ? Truth::kYes : Truth::kNo;
   }
   if (base == "Bool") {
@@ -411,10 +417,14 @@ Outcome Decide(const Policies& policies, const Request& request) {
 
 const char* OutcomeName(Outcome outcome) {
   switch (outcome) {
-    case Outcome::kAllow: return "allow";
-    case Outcome::kExplicitDeny: return "explicit-deny";
-    case Outcome::kImplicitDeny: return "implicit-deny";
-    case Outcome::kUnsupported: return "unsupported";
+    case Outcome::kAllow:
+      return "allow";
+    case Outcome::kExplicitDeny:
+      return "explicit-deny";
+    case Outcome::kImplicitDeny:
+      return "implicit-deny";
+    case Outcome::kUnsupported:
+      return "unsupported";
   }
   return "?";
 }

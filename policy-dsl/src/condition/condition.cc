@@ -3,8 +3,9 @@
 
 #include "condition.h"
 
-#include "../catalog.h"
 #include "coffer/policy/evaluate.h"
+
+#include "../catalog.h"
 
 namespace coffer::policy::internal {
 
@@ -62,7 +63,8 @@ bool CompileValue(const Text& value, bool vars, CompiledCondition& out) {
     case OpFamily::kArnLike: {
       std::array<std::string_view, 6> parts;
       if (!SplitArn(v, vars, parts)) return false;
-      for (const std::string_view part : parts) out.patterns.push_back(Pattern::Make(part, true, vars));
+      for (const std::string_view part : parts)
+        out.patterns.push_back(Pattern::Make(part, true, vars));
       return true;
     }
     case OpFamily::kNumeric: {
@@ -94,15 +96,23 @@ Tri MatchOne(const CompiledCondition& c, std::string_view value, const Context* 
   switch (c.op.family) {
     case OpFamily::kStringEquals:
     case OpFamily::kStringEqualsIgnoreCase:
-    case OpFamily::kStringLike: return MatchStringValue(c, value, ctx);
-    case OpFamily::kNumeric: return MatchNumericValue(c, value);
-    case OpFamily::kDate: return MatchDateValue(c, value);
-    case OpFamily::kBool: return MatchBoolValue(c, value);
-    case OpFamily::kBinaryEquals: return MatchBinaryValue(c, value, ctx);
-    case OpFamily::kIpAddress: return MatchIpValue(c, value);
+    case OpFamily::kStringLike:
+      return MatchStringValue(c, value, ctx);
+    case OpFamily::kNumeric:
+      return MatchNumericValue(c, value);
+    case OpFamily::kDate:
+      return MatchDateValue(c, value);
+    case OpFamily::kBool:
+      return MatchBoolValue(c, value);
+    case OpFamily::kBinaryEquals:
+      return MatchBinaryValue(c, value, ctx);
+    case OpFamily::kIpAddress:
+      return MatchIpValue(c, value);
     case OpFamily::kArnEquals:
-    case OpFamily::kArnLike: return MatchArnValue(c, value, ctx);
-    case OpFamily::kNull: return Tri::kError;  // Handled before per-value matching.
+    case OpFamily::kArnLike:
+      return MatchArnValue(c, value, ctx);
+    case OpFamily::kNull:
+      return Tri::kError;  // Handled before per-value matching.
   }
   return Tri::kError;
 }

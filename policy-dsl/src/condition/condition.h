@@ -11,8 +11,9 @@
 #include <string_view>
 #include <vector>
 
-#include "../pattern.h"
 #include "coffer/policy/document.h"
+
+#include "../pattern.h"
 
 namespace coffer::policy::internal {
 
@@ -61,9 +62,9 @@ bool IsBase64(std::string_view text);
 
 struct CompiledCondition {
   OperatorSpec op;
-  std::string op_name;   // As written, for explanations.
-  std::string key_name;  // As written.
-  std::string key;       // Lower-case, for context lookups.
+  std::string op_name;            // As written, for explanations.
+  std::string key_name;           // As written.
+  std::string key;                // Lower-case, for context lookups.
   std::vector<Pattern> patterns;  // String families; six per value for the ARN families.
   std::vector<double> numbers;
   std::vector<int64_t> dates_ms;

@@ -29,11 +29,16 @@ std::optional<int64_t> Digits(std::string_view text, size_t at, size_t n) {
 
 bool Compares(Compare compare, int64_t request, int64_t policy) {
   switch (compare) {
-    case Compare::kEq: return request == policy;
-    case Compare::kLt: return request < policy;
-    case Compare::kLe: return request <= policy;
-    case Compare::kGt: return request > policy;
-    case Compare::kGe: return request >= policy;
+    case Compare::kEq:
+      return request == policy;
+    case Compare::kLt:
+      return request < policy;
+    case Compare::kLe:
+      return request <= policy;
+    case Compare::kGt:
+      return request > policy;
+    case Compare::kGe:
+      return request >= policy;
   }
   return false;
 }

@@ -83,7 +83,7 @@ bool ParseV6(std::string_view text, uint8_t* out) {
     if (head_n < 0 || tail_n < 0 || head_n + tail_n > 7) return false;
     for (int i = 0; i < tail_n; ++i) words[8 - tail_n + i] = tail[i];
   }
-  for (int i = 0; i < 8; ++i) {
+  for (size_t i = 0; i < 8; ++i) {
     out[2 * i] = static_cast<uint8_t>(words[i] >> 8);
     out[2 * i + 1] = static_cast<uint8_t>(words[i] & 0xFF);
   }

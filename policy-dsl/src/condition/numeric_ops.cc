@@ -11,8 +11,8 @@ std::optional<double> ParseNumber(std::string_view text) {
   // Only plain decimal numbers: from_chars would also take "inf" and "nan".
   if (text.empty()) return std::nullopt;
   const size_t digits_at = (text[0] == '-' || text[0] == '+') ? 1 : 0;
-  if (digits_at >= text.size() || !((text[digits_at] >= '0' && text[digits_at] <= '9') ||
-                                    text[digits_at] == '.')) {
+  if (digits_at >= text.size() ||
+      !((text[digits_at] >= '0' && text[digits_at] <= '9') || text[digits_at] == '.')) {
     return std::nullopt;
   }
   double out = 0;
@@ -28,11 +28,16 @@ namespace {
 
 bool Compares(Compare compare, double request, double policy) {
   switch (compare) {
-    case Compare::kEq: return request == policy;
-    case Compare::kLt: return request < policy;
-    case Compare::kLe: return request <= policy;
-    case Compare::kGt: return request > policy;
-    case Compare::kGe: return request >= policy;
+    case Compare::kEq:
+      return request == policy;
+    case Compare::kLt:
+      return request < policy;
+    case Compare::kLe:
+      return request <= policy;
+    case Compare::kGt:
+      return request > policy;
+    case Compare::kGe:
+      return request >= policy;
   }
   return false;
 }

@@ -47,7 +47,6 @@ base::Result<std::shared_ptr<const CompiledPolicy>> Compile(const Document& docu
 
 // Parse, Validate and Compile in one call. Errors are kInvalidArgument with "LINE:COL: ...".
 base::Result<std::shared_ptr<const CompiledPolicy>> CompileText(std::string_view json,
-                                                                std::string name,
-                                                                PolicyKind kind);
+                                                                std::string name, PolicyKind kind);
 
 }  // namespace coffer::policy

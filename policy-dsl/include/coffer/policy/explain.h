@@ -19,8 +19,8 @@ enum class Outcome : uint8_t {
   kPrincipalNotMatched,
   kAnonymousExcluded,  // Anonymous requests see only Principal "*" bucket statements.
   kConditionFalse,
-  kConditionError,     // An Allow whose condition could not be evaluated: it does not apply.
-  kPolicyIgnored,      // Identity or session policy on an anonymous request.
+  kConditionError,  // An Allow whose condition could not be evaluated: it does not apply.
+  kPolicyIgnored,   // Identity or session policy on an anonymous request.
 };
 
 struct StatementVerdict {
