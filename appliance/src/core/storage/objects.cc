@@ -87,12 +87,7 @@ base::Status Core::RemoveVersions(std::string_view bucket, std::string_view key,
   for (int d = 0; d < drives(); ++d) lists[static_cast<std::size_t>(d)] = DriveList(r, d, kept);
   const std::vector<bool> ok = WriteMetas(meta_path, lists);
   if (std::count(ok.begin(), ok.end(), true) < write_quorum()) {
-    for (int d = 0; d < drives(); ++d) {
-      const DriveMeta& before = r.metas[static_cast<std::size_t>(d)];
-      if (ok[static_cast<std::size_t>(d)] && before.found()) {
-        (void)drive(d)->WriteAtomic(meta_path, base::AsBytes(before.raw));
-      }
-    }
+    RollBack(r, meta_path, ok, "");
     return base::Unavailable("insufficient write quorum deleting " + std::string(key));
   }
   for (int d = 0; d < drives(); ++d) {

@@ -145,33 +145,21 @@ XlMeta ErasureSet::Core::DriveList(const Resolved& r, int d,
   return out;
 }
 
-base::Status ErasureSet::Core::CommitVersion(std::string_view bucket, std::string_view key,
-                                             const Resolved& r, const ObjectVersion& version,
-                                             const std::vector<std::string>& inline_shards,
-                                             std::string_view staged,
-                                             const std::vector<std::string>& replace,
-                                             const std::vector<bool>& usable) {
-  const std::string dir = ObjectDir(bucket, key);
-  const std::string meta_path = dir + "/" + std::string(kXlMetaName);
-  std::vector<AgreedVersion> kept;
-  std::vector<std::string> dropped_dirs;
-  for (const AgreedVersion& v : r.versions) {
-    if (std::find(replace.begin(), replace.end(), v.version.version_id) != replace.end()) {
-      if (!v.version.data_dir.empty()) dropped_dirs.push_back(v.version.data_dir);
-      continue;
-    }
-    kept.push_back(v);
-  }
+namespace {
+
+bool Contains(const std::vector<std::string>& ids, const std::string& id) {
+  return std::find(ids.begin(), ids.end(), id) != ids.end();
+}
+
+}  // namespace
+
+std::vector<std::optional<XlMeta>> ErasureSet::Core::ListsWith(
+    const Resolved& r, const ObjectVersion& version, const std::vector<std::string>& inline_shards,
+    const std::vector<AgreedVersion>& others, const std::vector<bool>& usable) {
   std::vector<std::optional<XlMeta>> lists(static_cast<std::size_t>(drives()));
   for (int d = 0; d < drives(); ++d) {
-    env::Drive* drv = drive(d);
-    if (drv == nullptr) continue;
-    if (!usable.empty() && !usable[static_cast<std::size_t>(d)]) continue;
-    if (!staged.empty() && !version.data_dir.empty()) {
-      const std::string from = std::string(kStagingDir) + "/" + std::string(staged);
-      if (!drv->Rename(from, dir + "/" + version.data_dir)) continue;
-    }
-    XlMeta list = DriveList(r, d, kept);
+    if (drive(d) == nullptr || !usable[static_cast<std::size_t>(d)]) continue;
+    XlMeta list = DriveList(r, d, others);
     ObjectVersion mine = version;
     mine.erasure.shard_index =
         static_cast<std::uint8_t>(ShardOfDrive(version.erasure.distribution_start, d));
@@ -179,9 +167,44 @@ base::Status ErasureSet::Core::CommitVersion(std::string_view bucket, std::strin
     list.versions.insert(list.versions.begin(), std::move(mine));
     lists[static_cast<std::size_t>(d)] = std::move(list);
   }
-  const std::vector<bool> ok = WriteMetas(meta_path, lists);
+  return lists;
+}
+
+base::Status ErasureSet::Core::CommitVersion(std::string_view bucket, std::string_view key,
+                                             const Resolved& r, const ObjectVersion& version,
+                                             const std::vector<std::string>& inline_shards,
+                                             std::string_view staged,
+                                             const std::vector<std::string>& replace,
+                                             const std::vector<bool>& usable_in) {
+  const std::string dir = ObjectDir(bucket, key);
+  const std::string meta_path = dir + "/" + std::string(kXlMetaName);
+  std::vector<AgreedVersion> kept;
+  std::vector<std::string> dropped_dirs;
+  for (const AgreedVersion& v : r.versions) {
+    if (!Contains(replace, v.version.version_id)) kept.push_back(v);
+    else if (!v.version.data_dir.empty()) dropped_dirs.push_back(v.version.data_dir);
+  }
+  std::vector<bool> usable(static_cast<std::size_t>(drives()), true);
+  if (!usable_in.empty()) usable = usable_in;
+  for (int d = 0; d < drives(); ++d) {
+    if (drive(d) == nullptr || !usable[static_cast<std::size_t>(d)]) continue;
+    if (!staged.empty() && !version.data_dir.empty()) {
+      const std::string from = std::string(kStagingDir) + "/" + std::string(staged);
+      usable[static_cast<std::size_t>(d)] =
+          drive(d)->Rename(from, dir + "/" + version.data_dir).has_value();
+    }
+  }
+  // Phase one keeps the superseded version beside the new one, so a crash
+  // part-way leaves every drive able to agree on the old object; readers
+  // already hide a superseded copy once the new one reaches quorum.
+  const std::vector<bool> ok =
+      WriteMetas(meta_path, ListsWith(r, version, inline_shards, r.versions, usable));
   const auto written = std::count(ok.begin(), ok.end(), true);
   if (written >= write_quorum()) {
+    if (kept.size() != r.versions.size()) {
+      // Phase two: the new version is committed; drop the superseded one.
+      (void)WriteMetas(meta_path, ListsWith(r, version, inline_shards, kept, ok));
+    }
     for (int d = 0; d < drives(); ++d) {
       env::Drive* drv = drive(d);
       if (drv == nullptr) continue;
@@ -192,20 +215,24 @@ base::Status ErasureSet::Core::CommitVersion(std::string_view bucket, std::strin
     }
     return base::Ok();
   }
-  // Roll back: put every drive's previous metadata back and drop the shards.
+  RollBack(r, meta_path, ok, version.data_dir.empty() ? "" : dir + "/" + version.data_dir);
+  return base::Unavailable("insufficient write quorum for " + std::string(bucket) + "/" +
+                           std::string(key) + ": " + std::to_string(written) + " of " +
+                           std::to_string(write_quorum()) + " drives needed");
+}
+
+void ErasureSet::Core::RollBack(const Resolved& r, std::string_view meta_path,
+                                const std::vector<bool>& written, std::string_view data_dir) {
   for (int d = 0; d < drives(); ++d) {
     env::Drive* drv = drive(d);
     if (drv == nullptr) continue;
     const DriveMeta& before = r.metas[static_cast<std::size_t>(d)];
-    if (ok[static_cast<std::size_t>(d)]) {
+    if (written[static_cast<std::size_t>(d)]) {
       if (before.found()) (void)drv->WriteAtomic(meta_path, base::AsBytes(before.raw));
       else (void)drv->Remove(meta_path);
     }
-    if (!version.data_dir.empty()) (void)drv->RemoveAll(dir + "/" + version.data_dir);
+    if (!data_dir.empty()) (void)drv->RemoveAll(data_dir);
   }
-  return base::Unavailable("insufficient write quorum for " + std::string(bucket) + "/" +
-                           std::string(key) + ": " + std::to_string(written) + " of " +
-                           std::to_string(write_quorum()) + " drives needed");
 }
 
 }  // namespace coffer::core::storage

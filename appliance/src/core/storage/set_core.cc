@@ -137,10 +137,9 @@ ObjectInfo ToObjectInfo(std::string_view bucket, std::string_view key, const Obj
   info.content_type = v.content_type;
   info.user_metadata = v.user_metadata;
   info.encryption = v.encryption;
-  info.part_count = v.parts.size() > 1 || (v.parts.size() == 1 && v.etag.find('-') !=
-                                                                       std::string::npos)
-                        ? static_cast<std::uint32_t>(v.parts.size())
-                        : 0;
+  // Multipart ETags end in "-N"; a single PUT reports no parts.
+  info.part_count =
+      v.etag.find('-') == std::string::npos ? 0 : static_cast<std::uint32_t>(v.parts.size());
   return info;
 }
 

@@ -168,6 +168,15 @@ class ErasureSet::Core {
   // so "newest first" survives a clock that steps back.
   std::int64_t NextModTime(const Resolved& r);
 
+  // The per-drive lists `version` + `others` for the usable drives.
+  std::vector<std::optional<XlMeta>> ListsWith(const Resolved& r, const ObjectVersion& version,
+                                               const std::vector<std::string>& inline_shards,
+                                               const std::vector<AgreedVersion>& others,
+                                               const std::vector<bool>& usable);
+  // Puts back the metadata `r` read on drives in `written`; removes data_dir.
+  void RollBack(const Resolved& r, std::string_view meta_path, const std::vector<bool>& written,
+                std::string_view data_dir);
+
   // --- shard_io.cc ---
   // Encodes `body` into shard files staging/<staged>/part.<part> on every
   // drive (or inline shards when the body is small and `allow_inline`).
@@ -221,7 +230,6 @@ class ErasureSet::Core {
   env::Env& env_;
   ErasureSetOptions options_;
   ErasureCoder coder_;
-  std::string set_id_;
   std::vector<Slot> slots_;
   std::vector<DriveStatus> extra_;  // Drives that got no slot (foreign).
   KeyLocks locks_;

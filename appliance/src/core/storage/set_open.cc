@@ -227,9 +227,7 @@ base::Status SetOpener::Adopt(Found& f, int index, DriveState state) {
 
 base::Status ErasureSet::Core::OpenDrives() {
   SetOpener opener(*this);
-  COFFER_RETURN_IF_ERROR(opener.Run());
-  set_id_.clear();
-  return base::Ok();
+  return opener.Run();
 }
 
 std::vector<DriveStatus> ErasureSet::Core::DriveStatuses() const {

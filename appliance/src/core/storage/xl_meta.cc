@@ -114,6 +114,8 @@ void ReadShared(Reader& r, ObjectVersion& v) {
   if (n_meta > kMaxEntries) r.Fail();
   for (std::uint32_t i = 0; i < n_meta && r.ok(); ++i) {
     std::string k = r.Str();
+    // Canonical form: keys strictly ascending, so decode . encode = id.
+    if (!v.user_metadata.empty() && k <= v.user_metadata.rbegin()->first) r.Fail();
     v.user_metadata[std::move(k)] = r.Str();
   }
   v.encryption = r.Str();
