@@ -103,10 +103,10 @@ base::Status CheckGuards(const Plan& plan, const DesiredRecords& desired,
     std::size_t have = CountKind(stored, kind);
     std::size_t deletes = plan.Deletes(kind);
     if (have > 0 && deletes * 2 > have) {
-      return base::FailedPrecondition(
-          "refusing to apply: it deletes " + std::to_string(deletes) + " of " +
-          std::to_string(have) + " " + std::string(kind) +
-          (kind == "policy" ? " records" : "s") + ", more than half (pass --allow-prune to override)");
+      return base::FailedPrecondition("refusing to apply: it deletes " + std::to_string(deletes) +
+                                      " of " + std::to_string(have) + " " + std::string(kind) +
+                                      (kind == "policy" ? " records" : "s") +
+                                      ", more than half (pass --allow-prune to override)");
     }
   }
   return base::Ok();

@@ -85,11 +85,16 @@ base::Status ApplyWriter::SyncBuiltins() {
 
 base::Status ApplyWriter::Delete(const Change& change) {
   std::string sql;
-  if (change.kind == "policy") sql = "DELETE FROM policies WHERE name = ?1 AND owner = 'repo';";
-  else if (change.kind == "user") sql = "DELETE FROM users WHERE name = ?1 AND owner = 'repo';";
-  else if (change.kind == "group") sql = "DELETE FROM iam_groups WHERE name = ?1 AND owner = 'repo';";
-  else if (change.kind == "bucket") sql = "DELETE FROM buckets WHERE name = ?1 AND owner = 'repo';";
-  else sql = "DELETE FROM settings WHERE name = ?1 AND owner = 'repo' AND kind = ?2;";
+  if (change.kind == "policy")
+    sql = "DELETE FROM policies WHERE name = ?1 AND owner = 'repo';";
+  else if (change.kind == "user")
+    sql = "DELETE FROM users WHERE name = ?1 AND owner = 'repo';";
+  else if (change.kind == "group")
+    sql = "DELETE FROM iam_groups WHERE name = ?1 AND owner = 'repo';";
+  else if (change.kind == "bucket")
+    sql = "DELETE FROM buckets WHERE name = ?1 AND owner = 'repo';";
+  else
+    sql = "DELETE FROM settings WHERE name = ?1 AND owner = 'repo' AND kind = ?2;";
   Statement& q = Prepare(sql);
   q.Bind(1, change.name);
   if (sql.find("?2") != std::string::npos) q.Bind(2, change.kind);
@@ -223,8 +228,10 @@ base::Status ApplyWriter::UpsertSettings(const Change& change, const Record& wan
       "applied_digest = excluded.applied_digest, updated_at_ns = excluded.updated_at_ns "
       "WHERE settings.owner = 'repo';");
   q.Bind(1, want.kind).Bind(2, want.name).Bind(3, fields.dump()).Bind(4, digests.dump());
-  if (blob) q.BindBlob(5, *blob);
-  else q.BindNull(5);
+  if (blob)
+    q.BindBlob(5, *blob);
+  else
+    q.BindNull(5);
   q.Bind(6, RecordDigest(want)).Bind(7, now_ns_).Bind(8, std::int64_t{rewrite_secrets ? 1 : 0});
   COFFER_RETURN_IF_ERROR(q.Run());
   return ExpectOneRow(want);

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "coffer/state/apply.h"
+
 #include "sql.h"
 
 namespace coffer::state::internal {

@@ -5,8 +5,8 @@
 namespace coffer::state {
 
 std::string ConfigError::ToString() const {
-  return where.file + ":" + std::to_string(where.line) + ":" + std::to_string(where.column) +
-         ": " + message;
+  return where.file + ":" + std::to_string(where.line) + ":" + std::to_string(where.column) + ": " +
+         message;
 }
 
 std::string FormatErrors(const std::vector<ConfigError>& errors) {
@@ -20,9 +20,12 @@ std::string FormatErrors(const std::vector<ConfigError>& errors) {
 
 std::string SecretRef::Text() const {
   switch (kind) {
-    case Kind::kEnv: return "env:" + target;
-    case Kind::kFile: return "file:" + target;
-    case Kind::kSealed: return target;
+    case Kind::kEnv:
+      return "env:" + target;
+    case Kind::kFile:
+      return "file:" + target;
+    case Kind::kSealed:
+      return target;
   }
   return {};
 }
@@ -33,8 +36,8 @@ base::Result<SecretRef> ParseSecretRef(std::string_view text) {
     std::string_view name = text.substr(4);
     bool ok = !name.empty() && !(name[0] >= '0' && name[0] <= '9');
     for (char c : name) {
-      ok = ok && ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                  c == '_');
+      ok = ok &&
+           ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_');
     }
     if (!ok) return base::InvalidArgument("env: needs a variable name ([A-Za-z_][A-Za-z0-9_]*)");
     ref.kind = SecretRef::Kind::kEnv;
@@ -67,19 +70,26 @@ base::Result<SecretRef> ParseSecretRef(std::string_view text) {
 
 std::string_view EncryptionName(Encryption e) {
   switch (e) {
-    case Encryption::kNone: return "none";
-    case Encryption::kSseS3: return "sse-s3";
-    case Encryption::kSseKms: return "sse-kms";
+    case Encryption::kNone:
+      return "none";
+    case Encryption::kSseS3:
+      return "sse-s3";
+    case Encryption::kSseKms:
+      return "sse-kms";
   }
   return "none";
 }
 
 std::string_view AnonymousAccessName(AnonymousAccess a) {
   switch (a) {
-    case AnonymousAccess::kNone: return "none";
-    case AnonymousAccess::kDownload: return "download";
-    case AnonymousAccess::kUpload: return "upload";
-    case AnonymousAccess::kPublic: return "public";
+    case AnonymousAccess::kNone:
+      return "none";
+    case AnonymousAccess::kDownload:
+      return "download";
+    case AnonymousAccess::kUpload:
+      return "upload";
+    case AnonymousAccess::kPublic:
+      return "public";
   }
   return "none";
 }

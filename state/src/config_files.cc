@@ -17,9 +17,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-bool Wanted(const fs::path& p) {
-  return p.extension() == ".toml" || p.extension() == ".json";
-}
+bool Wanted(const fs::path& p) { return p.extension() == ".toml" || p.extension() == ".json"; }
 
 // Runs a command and returns its stdout, or nullopt on a non-zero exit.
 std::optional<std::string> Capture(const std::string& command) {
@@ -38,8 +36,10 @@ std::optional<std::string> Capture(const std::string& command) {
 std::string ShellQuote(const std::string& s) {
   std::string out = "'";
   for (char c : s) {
-    if (c == '\'') out += "'\\''";
-    else out += c;
+    if (c == '\'')
+      out += "'\\''";
+    else
+      out += c;
   }
   return out + "'";
 }

@@ -6,6 +6,7 @@
 
 #include "coffer/state/config.h"
 #include "coffer/state/settings_schema.h"
+
 #include "loader_internal.h"
 
 namespace coffer::state {
@@ -40,8 +41,8 @@ bool NewName(const Map& map, const toml::key& key, std::string_view what, LoadCo
   return true;
 }
 
-const toml::table* SectionEntry(const toml::key& key, const toml::node& node,
-                                std::string_view what, LoadContext& ctx) {
+const toml::table* SectionEntry(const toml::key& key, const toml::node& node, std::string_view what,
+                                LoadContext& ctx) {
   const toml::table* table = node.as_table();
   if (table == nullptr) {
     ctx.Error(node.source(), std::string(what) + " \"" + std::string(key.str()) +
@@ -213,8 +214,8 @@ void LoadNamedSettings(const toml::node& node, std::string_view kind, std::strin
       const SourceLocation& first = it->second.where;
       ctx.Error(key.source(), "duplicate " + std::string(path) + " \"" + name +
                                   "\" (first defined at " + first.file + ":" +
-                                  std::to_string(first.line) + ":" +
-                                  std::to_string(first.column) + ")");
+                                  std::to_string(first.line) + ":" + std::to_string(first.column) +
+                                  ")");
       continue;
     }
     LoadSettings(*table, kind, name, ctx);
@@ -290,8 +291,8 @@ void LoadFile(const std::string& path, const std::string& text, LoadContext& ctx
 }
 
 bool EndsWith(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(),
-                                                suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "coffer/state/builtin_policies.h"
+
 #include "loader_internal.h"
 #include "policy_bridge.h"
 
@@ -86,8 +87,8 @@ std::optional<std::string> CheckPolicyFromString(const toml::node& value, bool b
                                                  LoadContext& ctx) {
   const auto* s = value.as_string();
   if (s == nullptr) {
-    ctx.Error(value.source(), "policy: expected a JSON string, found " +
-                                  std::string(TypeName(value.type())));
+    ctx.Error(value.source(),
+              "policy: expected a JSON string, found " + std::string(TypeName(value.type())));
     return std::nullopt;
   }
   PolicyCheck check = CheckPolicyJson(s->get(), UseOf(bucket));
@@ -146,8 +147,8 @@ void LoadPolicies(const toml::table& section, const std::string& file, LoadConte
     }
     if (auto it = ctx.state.policies.find(name); it != ctx.state.policies.end()) {
       const SourceLocation& first = it->second.where;
-      ctx.Error(key.source(), "duplicate policy \"" + name + "\" (first defined at " +
-                                  first.file + ":" + std::to_string(first.line) + ":" +
+      ctx.Error(key.source(), "duplicate policy \"" + name + "\" (first defined at " + first.file +
+                                  ":" + std::to_string(first.line) + ":" +
                                   std::to_string(first.column) + ")");
       continue;
     }
@@ -166,7 +167,7 @@ void LoadPolicies(const toml::table& section, const std::string& file, LoadConte
       continue;
     }
     std::optional<std::string> canonical =
-        json != nullptr  ? CheckPolicyFromString(*json, false, ctx)
+        json != nullptr   ? CheckPolicyFromString(*json, false, ctx)
         : path != nullptr ? CheckPolicyFromFile(*path, file, false, ctx)
                           : CheckPolicyFromTable(*doc, false, ctx);
     PolicyConfig policy{name, canonical.value_or(""), Where(key.source())};

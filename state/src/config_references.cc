@@ -7,6 +7,7 @@
 
 #include "coffer/state/builtin_policies.h"
 #include "coffer/state/settings_schema.h"
+
 #include "loader_internal.h"
 
 namespace coffer::state {

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "coffer/state/settings_schema.h"
+
 #include "loader_internal.h"
 
 namespace coffer::state::internal {
@@ -24,8 +25,10 @@ std::optional<std::string> ReadPolicyListMap(const toml::node& node, const std::
     bool ok = arr != nullptr;
     if (arr != nullptr) {
       for (const toml::node& item : *arr) {
-        if (const auto* s = item.as_string()) names.push_back(s->get());
-        else ok = false;
+        if (const auto* s = item.as_string())
+          names.push_back(s->get());
+        else
+          ok = false;
       }
     }
     if (!ok) {

@@ -3,11 +3,11 @@
 
 #include "coffer/state/crypto.h"
 
+#include <memory>
+
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
-
-#include <memory>
 
 namespace coffer::state {
 namespace {
@@ -64,19 +64,21 @@ base::Result<std::string> MasterKey::Encrypt(std::string_view plaintext, std::st
   out.resize(header + plaintext.size() + kTagBytes);
   auto* dst = reinterpret_cast<unsigned char*>(out.data() + header);
   int len = 0;
-  bool ok = EVP_EncryptInit_ex2(ctx.get(), cipher.get(), U(key_.Reveal()), U(nonce), nullptr) == 1 &&
-            EVP_EncryptUpdate(ctx.get(), nullptr, &len, U(aad), static_cast<int>(aad.size())) == 1 &&
-            EVP_EncryptUpdate(ctx.get(), dst, &len, U(plaintext),
-                              static_cast<int>(plaintext.size())) == 1 &&
-            EVP_EncryptFinal_ex(ctx.get(), dst + len, &len) == 1 &&
-            EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_AEAD_GET_TAG, static_cast<int>(kTagBytes),
-                                dst + plaintext.size()) == 1;
+  bool ok =
+      EVP_EncryptInit_ex2(ctx.get(), cipher.get(), U(key_.Reveal()), U(nonce), nullptr) == 1 &&
+      EVP_EncryptUpdate(ctx.get(), nullptr, &len, U(aad), static_cast<int>(aad.size())) == 1 &&
+      EVP_EncryptUpdate(ctx.get(), dst, &len, U(plaintext), static_cast<int>(plaintext.size())) ==
+          1 &&
+      EVP_EncryptFinal_ex(ctx.get(), dst + len, &len) == 1 &&
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_AEAD_GET_TAG, static_cast<int>(kTagBytes),
+                          dst + plaintext.size()) == 1;
   if (!ok) return base::Internal("AES-256-GCM encryption failed");
   return out;
 }
 
 base::Result<base::Secret> MasterKey::Decrypt(std::string_view blob, std::string_view aad) const {
-  if (blob.size() < 1 + kNonceBytes + kTagBytes || static_cast<unsigned char>(blob[0]) != kVersion) {
+  if (blob.size() < 1 + kNonceBytes + kTagBytes ||
+      static_cast<unsigned char>(blob[0]) != kVersion) {
     return base::DataLoss("encrypted secret is malformed");
   }
   std::string_view nonce = blob.substr(1, kNonceBytes);
@@ -88,12 +90,13 @@ base::Result<base::Secret> MasterKey::Decrypt(std::string_view blob, std::string
   std::string plain(body.size(), '\0');
   auto* dst = reinterpret_cast<unsigned char*>(plain.data());
   int len = 0;
-  bool ok = EVP_DecryptInit_ex2(ctx.get(), cipher.get(), U(key_.Reveal()), U(nonce), nullptr) == 1 &&
-            EVP_DecryptUpdate(ctx.get(), nullptr, &len, U(aad), static_cast<int>(aad.size())) == 1 &&
-            EVP_DecryptUpdate(ctx.get(), dst, &len, U(body), static_cast<int>(body.size())) == 1 &&
-            EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_AEAD_SET_TAG, static_cast<int>(kTagBytes),
-                                tag.data()) == 1 &&
-            EVP_DecryptFinal_ex(ctx.get(), dst + len, &len) == 1;
+  bool ok =
+      EVP_DecryptInit_ex2(ctx.get(), cipher.get(), U(key_.Reveal()), U(nonce), nullptr) == 1 &&
+      EVP_DecryptUpdate(ctx.get(), nullptr, &len, U(aad), static_cast<int>(aad.size())) == 1 &&
+      EVP_DecryptUpdate(ctx.get(), dst, &len, U(body), static_cast<int>(body.size())) == 1 &&
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_AEAD_SET_TAG, static_cast<int>(kTagBytes),
+                          tag.data()) == 1 &&
+      EVP_DecryptFinal_ex(ctx.get(), dst + len, &len) == 1;
   base::Secret secret(std::move(plain));
   if (!ok) return base::DataLoss("encrypted secret failed authentication");
   return secret;
@@ -105,9 +108,8 @@ std::string MasterKey::Digest(std::string_view context, std::string_view value) 
   EVP_MAC_CTX* ctx = EVP_MAC_CTX_new(mac);
   COFFER_ASSERT(ctx != nullptr);
   char digest_name[] = "SHA256";
-  OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
-      OSSL_PARAM_construct_end()};
+  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
+                         OSSL_PARAM_construct_end()};
   COFFER_ASSERT(EVP_MAC_init(ctx, U(key_.Reveal()), key_.size(), params) == 1);
   const unsigned char zero = 0;
   EVP_MAC_update(ctx, U(context), context.size());

@@ -80,8 +80,9 @@ void LoadSettings(const toml::table& table, std::string_view kind, std::string n
 // from a JSON file (errors inside that file). Returns the canonical JSON, or nullopt.
 std::optional<std::string> CheckPolicyFromString(const toml::node& value, bool bucket,
                                                  LoadContext& ctx);
-std::optional<std::string> CheckPolicyFromFile(const toml::node& value, const std::string& toml_file,
-                                               bool bucket, LoadContext& ctx);
+std::optional<std::string> CheckPolicyFromFile(const toml::node& value,
+                                               const std::string& toml_file, bool bucket,
+                                               LoadContext& ctx);
 std::optional<std::string> CheckPolicyFromTable(const toml::node& value, bool bucket,
                                                 LoadContext& ctx);
 

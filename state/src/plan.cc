@@ -9,10 +9,9 @@
 namespace coffer::state {
 
 int KindRank(std::string_view kind) {
-  static constexpr std::string_view kOrder[] = {"policy",      "user",      "group",
-                                                "bucket",      "appliance", "key_service",
-                                                "oidc",        "ldap",      "audit_webhook",
-                                                "audit_file"};
+  static constexpr std::string_view kOrder[] = {"policy",        "user",        "group", "bucket",
+                                                "appliance",     "key_service", "oidc",  "ldap",
+                                                "audit_webhook", "audit_file"};
   for (int i = 0; i < static_cast<int>(std::size(kOrder)); ++i) {
     if (kOrder[i] == kind) return i;
   }
@@ -21,9 +20,12 @@ int KindRank(std::string_view kind) {
 
 std::string_view ChangeActionName(ChangeAction a) {
   switch (a) {
-    case ChangeAction::kCreate: return "create";
-    case ChangeAction::kUpdate: return "update";
-    case ChangeAction::kDelete: return "delete";
+    case ChangeAction::kCreate:
+      return "create";
+    case ChangeAction::kUpdate:
+      return "update";
+    case ChangeAction::kDelete:
+      return "delete";
   }
   return "create";
 }
@@ -34,20 +36,23 @@ std::size_t Plan::Count(ChangeAction action) const {
 }
 
 std::size_t Plan::Deletes(std::string_view kind) const {
-  return static_cast<std::size_t>(std::count_if(changes.begin(), changes.end(), [&](const Change& c) {
-    return c.action == ChangeAction::kDelete && c.kind == kind;
-  }));
+  return static_cast<std::size_t>(std::count_if(
+      changes.begin(), changes.end(),
+      [&](const Change& c) { return c.action == ChangeAction::kDelete && c.kind == kind; }));
 }
 
 namespace {
 
-auto Key(const Record& r) { return std::make_tuple(KindRank(r.kind), std::cref(r.kind), std::cref(r.name)); }
+auto Key(const Record& r) {
+  return std::make_tuple(KindRank(r.kind), std::cref(r.kind), std::cref(r.name));
+}
 
 std::vector<const Record*> Sorted(const std::vector<Record>& records) {
   std::vector<const Record*> out;
   out.reserve(records.size());
   for (const Record& r : records) out.push_back(&r);
-  std::sort(out.begin(), out.end(), [](const Record* a, const Record* b) { return Key(*a) < Key(*b); });
+  std::sort(out.begin(), out.end(),
+            [](const Record* a, const Record* b) { return Key(*a) < Key(*b); });
   return out;
 }
 
@@ -100,7 +105,8 @@ Plan ComputePlan(const std::vector<Record>& desired, const std::vector<Record>& 
     } else if (i == want.size() || Key(*have[j]) < Key(*want[i])) {
       plan.changes.push_back(WholeRecord(*have[j++], ChangeAction::kDelete));
     } else {
-      if (std::optional<Change> c = Update(*want[i], *have[j])) plan.changes.push_back(*std::move(c));
+      if (std::optional<Change> c = Update(*want[i], *have[j]))
+        plan.changes.push_back(*std::move(c));
       ++i;
       ++j;
     }

@@ -10,9 +10,12 @@ namespace {
 
 char Sigil(ChangeAction a) {
   switch (a) {
-    case ChangeAction::kCreate: return '+';
-    case ChangeAction::kUpdate: return '~';
-    case ChangeAction::kDelete: return '-';
+    case ChangeAction::kCreate:
+      return '+';
+    case ChangeAction::kUpdate:
+      return '~';
+    case ChangeAction::kDelete:
+      return '-';
   }
   return '?';
 }
@@ -36,8 +39,12 @@ std::string RenderPlanText(const Plan& plan) {
     for (const FieldChange& f : c.fields) {
       out += "    " + f.field + ": ";
       switch (c.action) {
-        case ChangeAction::kCreate: out += Shown(f.after, f.sensitive); break;
-        case ChangeAction::kDelete: out += Shown(f.before, f.sensitive); break;
+        case ChangeAction::kCreate:
+          out += Shown(f.after, f.sensitive);
+          break;
+        case ChangeAction::kDelete:
+          out += Shown(f.before, f.sensitive);
+          break;
         case ChangeAction::kUpdate:
           out += Shown(f.before, f.sensitive) + " -> " + Shown(f.after, f.sensitive);
           break;

@@ -58,8 +58,8 @@ PolicyCheck CheckPolicyJson(std::string_view json, PolicyUse use) {
   return out;
 }
 
-std::shared_ptr<const policy::CompiledPolicy> CompilePolicy(std::string_view canonical_json, std::string_view name,
-                                          PolicyUse use) {
+std::shared_ptr<const policy::CompiledPolicy> CompilePolicy(std::string_view canonical_json,
+                                                            std::string_view name, PolicyUse use) {
   base::Result<std::shared_ptr<const policy::CompiledPolicy>> compiled =
       policy::CompileText(canonical_json, std::string(name), KindOf(use));
   if (!compiled.has_value()) return nullptr;

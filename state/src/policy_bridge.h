@@ -34,8 +34,8 @@ PolicyCheck CheckPolicyJson(std::string_view json, PolicyUse use);
 
 // Compiles a valid canonical policy into the evaluator's form (a policy::CompiledPolicy), or
 // nullptr when it does not compile. Pure and thread-safe.
-std::shared_ptr<const policy::CompiledPolicy> CompilePolicy(std::string_view canonical_json, std::string_view name,
-                                          PolicyUse use);
+std::shared_ptr<const policy::CompiledPolicy> CompilePolicy(std::string_view canonical_json,
+                                                            std::string_view name, PolicyUse use);
 
 // Converts a byte offset in `text` to 1-based (line, column).
 std::pair<int, int> OffsetToLineColumn(std::string_view text, std::size_t offset);

@@ -8,6 +8,7 @@
 #include "coffer/state/plan.h"
 #include "coffer/state/secrets.h"
 #include "coffer/state/store.h"
+
 #include "sql.h"
 
 namespace coffer::state {
@@ -25,7 +26,9 @@ std::string Where(const SourceLocation& w) {
   return w.file + ":" + std::to_string(w.line) + ":" + std::to_string(w.column) + ": ";
 }
 
-Record PolicyRecord(const PolicyConfig& p) { return {"policy", p.name, {{"document", {p.document}}}}; }
+Record PolicyRecord(const PolicyConfig& p) {
+  return {"policy", p.name, {{"document", {p.document}}}};
+}
 
 Record BucketRecord(const BucketConfig& b) {
   auto quota = [](const std::optional<std::int64_t>& q) { return q ? std::to_string(*q) : ""; };
@@ -114,7 +117,7 @@ namespace {
 
 // (owner name) -> sorted list of names, from a two-column query ordered by both columns.
 base::Result<std::map<std::string, std::vector<std::string>>> Pairs(sqlite3* db,
-                                                                  std::string_view sql) {
+                                                                    std::string_view sql) {
   std::map<std::string, std::vector<std::string>> out;
   Statement q(db, sql);
   for (;;) {
@@ -137,8 +140,9 @@ void Finish(Record& r, const std::string& applied_digest, std::vector<Record>& o
 
 base::Status ReadUsersAndGroups(sqlite3* db, std::vector<Record>& out) {
   COFFER_ASSIGN_OR_RETURN(auto user_policies,
-                          Pairs(db, "SELECT user_name, policy_name FROM user_policies "
-                                    "ORDER BY user_name, policy_name;"));
+                          Pairs(db,
+                                "SELECT user_name, policy_name FROM user_policies "
+                                "ORDER BY user_name, policy_name;"));
   Statement users(db,
                   "SELECT name, enabled, secret_digest, applied_digest FROM users "
                   "WHERE owner = 'repo' ORDER BY name;");
@@ -146,32 +150,40 @@ base::Status ReadUsersAndGroups(sqlite3* db, std::vector<Record>& out) {
     COFFER_ASSIGN_OR_RETURN(bool row, users.Step());
     if (!row) break;
     std::string name = users.Text(0);
-    Record r{"user", name, {{"enabled", {Bool(users.Int(1) != 0)}},
-                            {"policies", {ListOf(user_policies, name)}},
-                            {"secret", {users.Text(2), true}}}};
+    Record r{"user",
+             name,
+             {{"enabled", {Bool(users.Int(1) != 0)}},
+              {"policies", {ListOf(user_policies, name)}},
+              {"secret", {users.Text(2), true}}}};
     Finish(r, users.Text(3), out);
   }
-  COFFER_ASSIGN_OR_RETURN(auto members, Pairs(db, "SELECT group_name, user_name FROM "
-                                                  "group_members ORDER BY 1, 2;"));
-  COFFER_ASSIGN_OR_RETURN(auto group_policies, Pairs(db, "SELECT group_name, policy_name FROM "
-                                                         "group_policies ORDER BY 1, 2;"));
-  Statement groups(db, "SELECT name, enabled, applied_digest FROM iam_groups "
-                       "WHERE owner = 'repo' ORDER BY name;");
+  COFFER_ASSIGN_OR_RETURN(auto members, Pairs(db,
+                                              "SELECT group_name, user_name FROM "
+                                              "group_members ORDER BY 1, 2;"));
+  COFFER_ASSIGN_OR_RETURN(auto group_policies, Pairs(db,
+                                                     "SELECT group_name, policy_name FROM "
+                                                     "group_policies ORDER BY 1, 2;"));
+  Statement groups(db,
+                   "SELECT name, enabled, applied_digest FROM iam_groups "
+                   "WHERE owner = 'repo' ORDER BY name;");
   for (;;) {
     COFFER_ASSIGN_OR_RETURN(bool row, groups.Step());
     if (!row) break;
     std::string name = groups.Text(0);
-    Record r{"group", name, {{"enabled", {Bool(groups.Int(1) != 0)}},
-                             {"members", {ListOf(members, name)}},
-                             {"policies", {ListOf(group_policies, name)}}}};
+    Record r{"group",
+             name,
+             {{"enabled", {Bool(groups.Int(1) != 0)}},
+              {"members", {ListOf(members, name)}},
+              {"policies", {ListOf(group_policies, name)}}}};
     Finish(r, groups.Text(2), out);
   }
   return base::Ok();
 }
 
 base::Status ReadPoliciesAndBuckets(sqlite3* db, std::vector<Record>& out) {
-  Statement policies(db, "SELECT name, document, applied_digest FROM policies "
-                         "WHERE owner = 'repo' ORDER BY name;");
+  Statement policies(db,
+                     "SELECT name, document, applied_digest FROM policies "
+                     "WHERE owner = 'repo' ORDER BY name;");
   for (;;) {
     COFFER_ASSIGN_OR_RETURN(bool row, policies.Step());
     if (!row) break;
@@ -203,8 +215,9 @@ base::Status ReadPoliciesAndBuckets(sqlite3* db, std::vector<Record>& out) {
 }
 
 base::Status ReadSettings(sqlite3* db, std::vector<Record>& out) {
-  Statement q(db, "SELECT kind, name, fields, secret_digests, applied_digest FROM settings "
-                  "WHERE owner = 'repo' ORDER BY kind, name;");
+  Statement q(db,
+              "SELECT kind, name, fields, secret_digests, applied_digest FROM settings "
+              "WHERE owner = 'repo' ORDER BY kind, name;");
   for (;;) {
     COFFER_ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row) break;

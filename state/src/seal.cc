@@ -3,12 +3,12 @@
 
 #include "coffer/state/seal.h"
 
+#include <memory>
+
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
 #include <openssl/params.h>
-
-#include <memory>
 
 #include "coffer/state/crypto.h"
 
@@ -137,9 +137,8 @@ base::Result<std::string> Seal(std::string_view plaintext, std::string_view publ
   if (!peer || public_key.size() != kKeyBytes) return base::InvalidArgument("bad public key");
   COFFER_ASSIGN_OR_RETURN(SealKeyPair eph, GenerateSealKeyPair(random));
   Pkey own = PrivateKey(libctx, eph.private_key.Reveal());
-  COFFER_ASSIGN_OR_RETURN(base::Secret key,
-                          DeriveKey(libctx, own.get(), peer.get(),
-                                    eph.public_key + std::string(public_key)));
+  COFFER_ASSIGN_OR_RETURN(base::Secret key, DeriveKey(libctx, own.get(), peer.get(),
+                                                      eph.public_key + std::string(public_key)));
   std::string header(1, static_cast<char>(kVersion));
   header += eph.public_key;
   std::string nonce = random.Bytes(kNonceBytes);
@@ -165,8 +164,8 @@ base::Result<base::Secret> Unseal(std::string_view sealed, const base::Secret& p
   Pkey peer = PublicKey(libctx, std::string_view(*raw).substr(1, kKeyBytes));
   if (!own || !peer) return base::InvalidArgument("bad key");
   COFFER_ASSIGN_OR_RETURN(std::string own_pub, RawPublic(own.get()));
-  COFFER_ASSIGN_OR_RETURN(base::Secret key, DeriveKey(libctx, own.get(), peer.get(),
-                                                      header.substr(1) + own_pub));
+  COFFER_ASSIGN_OR_RETURN(base::Secret key,
+                          DeriveKey(libctx, own.get(), peer.get(), header.substr(1) + own_pub));
   COFFER_ASSIGN_OR_RETURN(MasterKey aead, MasterKey::FromBytes(std::move(key), libctx));
   std::string box(1, static_cast<char>(kVersion));
   box += raw->substr(1 + kKeyBytes);

@@ -6,7 +6,9 @@ namespace {
 std::vector<SettingsSpec> BuildSpecs() {
   using T = FieldType;
   std::vector<SettingsSpec> specs;
-  specs.push_back({"appliance", "appliance", false,
+  specs.push_back({"appliance",
+                   "appliance",
+                   false,
                    {{"region", T::kString},
                     {"listen", T::kStringList},
                     {"drives", T::kStringList},
@@ -19,14 +21,18 @@ std::vector<SettingsSpec> BuildSpecs() {
                     {"tls.min_version", T::kString, false, {"1.2", "1.3"}},
                     {"root.access_key", T::kSecretRef},
                     {"root.secret_key", T::kSecretRef}}});
-  specs.push_back({"key_service", "key_service", false,
+  specs.push_back({"key_service",
+                   "key_service",
+                   false,
                    {{"address", T::kString, true},
                     {"client_cert_file", T::kString},
                     {"client_key_file", T::kString},
                     {"ca_file", T::kString},
                     {"default_key", T::kString},
                     {"create_keys", T::kStringList}}});
-  specs.push_back({"oidc", "identity.oidc", true,
+  specs.push_back({"oidc",
+                   "identity.oidc",
+                   true,
                    {{"issuer", T::kString, true},
                     {"client_id", T::kString, true},
                     {"client_secret", T::kSecret},
@@ -38,7 +44,9 @@ std::vector<SettingsSpec> BuildSpecs() {
                     {"jwks_file", T::kString},
                     {"discovery_url", T::kString},
                     {"redirect_uri", T::kString}}});
-  specs.push_back({"ldap", "identity.ldap", true,
+  specs.push_back({"ldap",
+                   "identity.ldap",
+                   true,
                    {{"server", T::kString, true},
                     {"tls", T::kString, false, {"tls", "starttls", "none"}},
                     {"tls_skip_verify", T::kBool},
@@ -51,7 +59,9 @@ std::vector<SettingsSpec> BuildSpecs() {
                     {"group_search_filter", T::kString},
                     {"group_policies", T::kPolicyListMap},
                     {"user_policies", T::kPolicyListMap}}});
-  specs.push_back({"audit_webhook", "audit.webhook", true,
+  specs.push_back({"audit_webhook",
+                   "audit.webhook",
+                   true,
                    {{"endpoint", T::kString, true},
                     {"auth_token", T::kSecret},
                     {"client_cert_file", T::kString},
@@ -62,8 +72,8 @@ std::vector<SettingsSpec> BuildSpecs() {
                     {"queue_dir", T::kString},
                     {"queue_size", T::kInt},
                     {"enabled", T::kBool}}});
-  specs.push_back({"audit_file", "audit.file", true,
-                   {{"path", T::kString, true}, {"enabled", T::kBool}}});
+  specs.push_back(
+      {"audit_file", "audit.file", true, {{"path", T::kString, true}, {"enabled", T::kBool}}});
   return specs;
 }
 

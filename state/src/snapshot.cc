@@ -2,11 +2,10 @@
 
 #include "coffer/state/snapshot.h"
 
-#include <sqlite3.h>
-
 #include <algorithm>
 
 #include <nlohmann/json.hpp>
+#include <sqlite3.h>
 
 #include "policy_bridge.h"
 #include "sql.h"
@@ -63,14 +62,16 @@ base::Result<std::map<std::string, std::vector<std::string>>> SnapshotBuilder::P
 }
 
 base::Status SnapshotBuilder::ReadStatus() {
-  Statement q(db_, "SELECT last_applied_revision, last_applied_author, last_applied_dirty "
-                   "FROM reconcile_status WHERE id = 1;");
+  Statement q(db_,
+              "SELECT last_applied_revision, last_applied_author, last_applied_dirty "
+              "FROM reconcile_status WHERE id = 1;");
   COFFER_ASSIGN_OR_RETURN(bool row, q.Step());
   if (row) {
     snap_->revision_.id = q.Text(0);
     snap_->revision_.author = q.Text(1);
     snap_->revision_.dirty = q.Int(2) != 0;
-    snap_->revision_.git = !snap_->revision_.id.empty() && !snap_->revision_.id.starts_with("sha256:");
+    snap_->revision_.git =
+        !snap_->revision_.id.empty() && !snap_->revision_.id.starts_with("sha256:");
   }
   return base::Ok();
 }
@@ -82,7 +83,8 @@ base::Status SnapshotBuilder::ReadPolicies() {
     if (!row) break;
     PolicyEntry p{q.Text(0), q.Text(1), nullptr};
     p.compiled = internal::CompilePolicy(p.document, p.name, internal::PolicyUse::kIdentity);
-    if (p.compiled == nullptr) return base::DataLoss("stored policy " + p.name + " does not compile");
+    if (p.compiled == nullptr)
+      return base::DataLoss("stored policy " + p.name + " does not compile");
     snap_->policies_.emplace(p.name, std::move(p));
   }
   return base::Ok();
@@ -142,11 +144,16 @@ base::Status SnapshotBuilder::ReadRuntimeCredentials(std::string_view table) {
     // SECURITY: a credential never outlives or outranks the user it derives from.
     if (!sts && (principal == nullptr || !principal->enabled)) continue;
     std::string access_key = q.Text(0);
-    base::Result<base::Secret> secret = key_.Decrypt(q.Text(2), std::string(table) + "/" + access_key);
-    if (!secret.has_value()) return secret.error().WithContext(std::string(table) + " " + access_key);
-    Credential c{access_key, *std::move(secret),
-                 sts ? CredentialKind::kStsSession : CredentialKind::kServiceAccount, parent,
-                 q.Text(3), expires ? std::optional(FromUnixNanos(*expires)) : std::nullopt,
+    base::Result<base::Secret> secret =
+        key_.Decrypt(q.Text(2), std::string(table) + "/" + access_key);
+    if (!secret.has_value())
+      return secret.error().WithContext(std::string(table) + " " + access_key);
+    Credential c{access_key,
+                 *std::move(secret),
+                 sts ? CredentialKind::kStsSession : CredentialKind::kServiceAccount,
+                 parent,
+                 q.Text(3),
+                 expires ? std::optional(FromUnixNanos(*expires)) : std::nullopt,
                  q.Text(5)};
     snap_->credentials_.emplace(access_key, std::move(c));
   }
@@ -154,8 +161,9 @@ base::Status SnapshotBuilder::ReadRuntimeCredentials(std::string_view table) {
 }
 
 base::Status SnapshotBuilder::ReadBuckets() {
-  Statement q(db_, "SELECT name, versioning, encryption, kms_key, policy, anonymous, "
-                   "quota_objects, quota_bytes FROM buckets ORDER BY name;");
+  Statement q(db_,
+              "SELECT name, versioning, encryption, kms_key, policy, anonymous, "
+              "quota_objects, quota_bytes FROM buckets ORDER BY name;");
   for (;;) {
     COFFER_ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row) break;
@@ -163,8 +171,9 @@ base::Status SnapshotBuilder::ReadBuckets() {
     b.name = q.Text(0);
     b.versioning = q.Int(1) != 0;
     std::string enc = q.Text(2), anon = q.Text(5);
-    b.encryption = enc == "sse-s3" ? Encryption::kSseS3
-                   : enc == "sse-kms" ? Encryption::kSseKms : Encryption::kNone;
+    b.encryption = enc == "sse-s3"    ? Encryption::kSseS3
+                   : enc == "sse-kms" ? Encryption::kSseKms
+                                      : Encryption::kNone;
     b.kms_key = q.Text(3);
     b.policy = q.Text(4);
     if (!b.policy.empty()) {
@@ -176,7 +185,8 @@ base::Status SnapshotBuilder::ReadBuckets() {
     }
     b.anonymous = anon == "download" ? AnonymousAccess::kDownload
                   : anon == "upload" ? AnonymousAccess::kUpload
-                  : anon == "public" ? AnonymousAccess::kPublic : AnonymousAccess::kNone;
+                  : anon == "public" ? AnonymousAccess::kPublic
+                                     : AnonymousAccess::kNone;
     b.quota_objects = q.OptionalInt(6);
     b.quota_bytes = q.OptionalInt(7);
     snap_->buckets_.emplace(b.name, std::move(b));
@@ -185,8 +195,9 @@ base::Status SnapshotBuilder::ReadBuckets() {
 }
 
 base::Status SnapshotBuilder::ReadSettings() {
-  Statement q(db_, "SELECT kind, name, fields, secrets_ciphertext FROM settings "
-                   "ORDER BY kind, name;");
+  Statement q(db_,
+              "SELECT kind, name, fields, secrets_ciphertext FROM settings "
+              "ORDER BY kind, name;");
   for (;;) {
     COFFER_ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row) break;

@@ -4,19 +4,26 @@ namespace coffer::state::internal {
 
 base::Error SqlError(sqlite3* db, int rc, std::string_view what) {
   std::string msg = std::string(what) + ": " + sqlite3_errstr(rc);
-  if (db != nullptr && sqlite3_errmsg(db) != nullptr) msg += std::string(" (") + sqlite3_errmsg(db) + ")";
+  if (db != nullptr && sqlite3_errmsg(db) != nullptr)
+    msg += std::string(" (") + sqlite3_errmsg(db) + ")";
   switch (rc & 0xff) {
     case SQLITE_BUSY:
-    case SQLITE_LOCKED: return base::Unavailable(msg);
+    case SQLITE_LOCKED:
+      return base::Unavailable(msg);
     case SQLITE_IOERR:
     case SQLITE_CORRUPT:
-    case SQLITE_NOTADB: return base::DataLoss(msg);
-    case SQLITE_FULL: return base::ResourceExhausted(msg);
-    case SQLITE_CONSTRAINT: return base::FailedPrecondition(msg);
+    case SQLITE_NOTADB:
+      return base::DataLoss(msg);
+    case SQLITE_FULL:
+      return base::ResourceExhausted(msg);
+    case SQLITE_CONSTRAINT:
+      return base::FailedPrecondition(msg);
     case SQLITE_CANTOPEN:
     case SQLITE_PERM:
-    case SQLITE_READONLY: return base::FailedPrecondition(msg);
-    default: return base::Internal(msg);
+    case SQLITE_READONLY:
+      return base::FailedPrecondition(msg);
+    default:
+      return base::Internal(msg);
   }
 }
 
@@ -36,8 +43,7 @@ Statement& Statement::Bind(int index, std::string_view text) {
 
 Statement& Statement::BindBlob(int index, std::string_view bytes) {
   if (stmt_ != nullptr) {
-    sqlite3_bind_blob(stmt_, index, bytes.data(), static_cast<int>(bytes.size()),
-                      SQLITE_TRANSIENT);
+    sqlite3_bind_blob(stmt_, index, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
   }
   return *this;
 }

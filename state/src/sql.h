@@ -2,12 +2,12 @@
 // A thin RAII layer over the SQLite C API for coffer::state's own use: a prepared statement
 // with typed binds and columns, and errors as base::Error. Not thread-safe; one per Store.
 
-#include <sqlite3.h>
-
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include <sqlite3.h>
 
 #include "coffer/base/result.h"
 

@@ -3,9 +3,9 @@
 
 #include "coffer/state/store.h"
 
-#include <sqlite3.h>
-
 #include <cstdlib>
+
+#include <sqlite3.h>
 
 #include "migrations.h"
 #include "sql.h"
@@ -18,9 +18,12 @@ using internal::Statement;
 
 std::string_view ConditionName(Condition c) {
   switch (c) {
-    case Condition::kUnknown: return "Unknown";
-    case Condition::kReady: return "Ready";
-    case Condition::kDegraded: return "Degraded";
+    case Condition::kUnknown:
+      return "Unknown";
+    case Condition::kReady:
+      return "Ready";
+    case Condition::kDegraded:
+      return "Degraded";
   }
   return "Unknown";
 }
@@ -47,7 +50,8 @@ base::Status CheckIntegrity(sqlite3* db, const std::string& path) {
   if (!check.has_value()) {
     return base::DataLoss("store " + path + " cannot be read: " + check.error().message());
   }
-  if (*check != "ok") return base::DataLoss("store " + path + " failed its integrity check: " + *check);
+  if (*check != "ok")
+    return base::DataLoss("store " + path + " failed its integrity check: " + *check);
   return base::Ok();
 }
 
@@ -101,8 +105,8 @@ base::Status Store::Migrate() {
     }
     if (!st.has_value()) {
       (void)Exec(db_, "ROLLBACK;");
-      return base::DataLoss("migration " + std::string(m.name) + " failed: " +
-                            st.error().message());
+      return base::DataLoss("migration " + std::string(m.name) +
+                            " failed: " + st.error().message());
     }
     COFFER_RETURN_IF_ERROR(Exec(db_, "COMMIT;"));
     current = m.version;

@@ -6,9 +6,11 @@
 #include <gtest/gtest.h>
 
 #include "coffer/state/config.h"
+#include "coffer/state/config_files.h"
 #include "coffer/state/crypto.h"
 #include "coffer/state/plan.h"
 #include "coffer/state/store.h"
+
 #include "test_util.h"
 
 namespace coffer::state {
@@ -199,8 +201,9 @@ TEST_F(ApplyTest, ChangedSecretIsSensitiveInPlan) {
 
 TEST_F(ApplyTest, OutOfBandChangeIsDriftAndApplyRevertsIt) {
   ASSERT_TRUE(ApplyToml(kBase).has_value());
-  ASSERT_TRUE(store_->ExecForTest("UPDATE users SET enabled = 0 WHERE name = 'alice';"
-                                  "DELETE FROM user_policies WHERE user_name = 'bob';")
+  ASSERT_TRUE(store_
+                  ->ExecForTest("UPDATE users SET enabled = 0 WHERE name = 'alice';"
+                                "DELETE FROM user_policies WHERE user_name = 'bob';")
                   .has_value());
   base::Result<DesiredRecords> desired = Desired(kBase);
   base::Result<Plan> plan = PlanChanges(*store_, *desired);
@@ -249,7 +252,8 @@ TEST_F(ApplyTest, PruneGuardRefusesDeletingMoreThanHalfTheUsers) {
 TEST_F(ApplyTest, InjectedFailureRollsBackEverything) {
   ASSERT_TRUE(ApplyToml(kBase).has_value());
   std::string before = ClosedBytes();
-  std::string changed = std::string(kBase) + "\n[buckets.logs]\n[users.carol]\nsecret = \"env:ROOT_SECRET\"\n";
+  std::string changed =
+      std::string(kBase) + "\n[buckets.logs]\n[users.carol]\nsecret = \"env:ROOT_SECRET\"\n";
   changed.replace(changed.find("versioning = true"), 17, "versioning = false");
   store_->FailApplyAfterChangesForTest(2);
   base::Result<ApplyResult> r = ApplyToml(changed);
@@ -273,8 +277,9 @@ TEST_F(ApplyTest, RuntimeRowsAreNeverTouched) {
   ASSERT_TRUE(ApplyToml(kBase).has_value());
   RuntimeCredential sa{"svc-ak-1", "bob", base::Secret("svc-secret"), "", true, std::nullopt};
   ASSERT_TRUE(store_->PutServiceAccount(sa, *key_, random_, base::WallTime{}).has_value());
-  ASSERT_TRUE(store_->ExecForTest("INSERT INTO policies VALUES ('runtime-p', 'runtime', '{}', '', 0);")
-                  .has_value());
+  ASSERT_TRUE(
+      store_->ExecForTest("INSERT INTO policies VALUES ('runtime-p', 'runtime', '{}', '', 0);")
+          .has_value());
   ApplyOptions options;
   options.allow_prune = true;
   std::string without_bob = kBase;
@@ -285,7 +290,8 @@ TEST_F(ApplyTest, RuntimeRowsAreNeverTouched) {
   EXPECT_EQ(counts->service_accounts, 1);
   std::string conflicting = std::string(kBase) + R"(
 [policies.runtime-p]
-json = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}'
+json = '''{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+  "Action": "s3:GetObject", "Resource": "*"}]}'''
 )";
   std::string before = ClosedBytes();
   base::Result<ApplyResult> r = ApplyToml(conflicting);
@@ -306,6 +312,48 @@ TEST_F(ApplyTest, DeletingAPolicyAndItsAttachmentsTogether) {
   ASSERT_TRUE(r.has_value()) << r.error().ToString();
   EXPECT_EQ(r->plan.Deletes("policy"), 1u);
   EXPECT_TRUE(PlanChanges(*store_, *Desired(without))->empty());
+}
+
+}  // namespace
+}  // namespace coffer::state
+
+namespace coffer::state {
+namespace {
+
+// Every kind of bad input, pushed through the whole reconcile path (load, resolve, apply),
+// fails without changing one byte of the store.
+TEST_F(ApplyTest, BadInputNeverChangesTheStore) {
+  ASSERT_TRUE(ApplyToml(kBase).has_value());
+  std::string before = ClosedBytes();
+  auto reconcile = [&](const ConfigTree& tree,
+                       std::map<std::string, std::string> env) -> base::Status {
+    ConfigLoad load = LoadConfig(tree);
+    if (!load.ok()) return base::InvalidArgument(FormatErrors(load.errors));
+    StandardSecretResolver resolver = testing::MapResolver(std::move(env));
+    COFFER_ASSIGN_OR_RETURN(DesiredRecords desired,
+                            BuildDesiredRecords(load.state, resolver, *key_));
+    ApplyOptions options;
+    options.revision.id = "bad";
+    COFFER_RETURN_IF_ERROR(Apply(*store_, desired, *key_, random_, options));
+    return base::Ok();
+  };
+  int cases = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(COFFER_SOURCE_DIR) +
+                                                               "/fixtures/config/bad")) {
+    base::Result<ConfigTree> tree = ReadConfigDir(entry.path().string());
+    ASSERT_TRUE(tree.has_value());
+    EXPECT_FALSE(reconcile(*tree, kEnv).has_value()) << entry.path();
+    ++cases;
+  }
+  std::map<std::string, std::string> missing = kEnv;
+  missing.erase("ALICE_SECRET");
+  EXPECT_FALSE(reconcile(Tree({{"main.toml", kBase}}), missing).has_value());
+  std::string sealed_elsewhere = std::string(kBase) +
+                                 "[users.sealed]\nsecret = \"sealed:"
+                                 "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=\"\n";
+  EXPECT_FALSE(reconcile(Tree({{"main.toml", sealed_elsewhere}}), kEnv).has_value());
+  EXPECT_GE(cases, 9);
+  EXPECT_EQ(ClosedBytes(), before);
 }
 
 }  // namespace

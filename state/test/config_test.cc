@@ -112,8 +112,9 @@ TEST(ConfigLoader, PolicyJsonErrorsMapIntoTheTomlString) {
 TEST(ConfigLoader, PolicyJsonErrorsPointIntoTheJsonFile) {
   ConfigLoad load = LoadConfig(Tree({
       {"p.toml", "[policies.bad]\nfile = \"bad.json\"\n"},
-      {"bad.json", "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [{\"Effect\": \"Maybe\", "
-                   "\"Action\": \"s3:GetObject\", \"Resource\": \"*\"}]\n}\n"},
+      {"bad.json",
+       "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [{\"Effect\": \"Maybe\", "
+       "\"Action\": \"s3:GetObject\", \"Resource\": \"*\"}]\n}\n"},
   }));
   ASSERT_EQ(load.errors.size(), 1u) << FormatErrors(load.errors);
   EXPECT_EQ(load.errors[0].where.file, "bad.json");
@@ -137,10 +138,11 @@ Resource = ["arn:aws:s3:::b/*"]
 }
 
 TEST(ConfigLoader, BuiltinsCannotBeRedefinedButCanBeAttached) {
-  ConfigLoad load = LoadConfig(Tree({{"p.toml", std::string("[policies.readonly]\njson = '''") +
-                                                    kReadWrite + "'''\n[users.v]\nsecret = "
-                                                                 "\"env:V\"\npolicies = "
-                                                                 "[\"readonly\"]\n"}}));
+  ConfigLoad load =
+      LoadConfig(Tree({{"p.toml", std::string("[policies.readonly]\njson = '''") + kReadWrite +
+                                      "'''\n[users.v]\nsecret = "
+                                      "\"env:V\"\npolicies = "
+                                      "[\"readonly\"]\n"}}));
   ASSERT_EQ(load.errors.size(), 1u) << FormatErrors(load.errors);
   EXPECT_NE(load.errors[0].message.find("built in"), std::string::npos);
 }
@@ -171,7 +173,8 @@ batch_size = "ten"
 )"}}));
   std::string all = FormatErrors(load.errors);
   EXPECT_NE(all.find("appliance.tls.client_auth: expected one of none, request, require"),
-            std::string::npos) << all;
+            std::string::npos)
+      << all;
   EXPECT_NE(all.find("appliance.tls: unknown key \"colour\""), std::string::npos) << all;
   EXPECT_NE(all.find("appliance.root.secret_key: plain secrets"), std::string::npos) << all;
   EXPECT_NE(all.find("audit.webhook.siem.batch_size: expected an integer"), std::string::npos)
@@ -180,12 +183,14 @@ batch_size = "ten"
 }
 
 TEST(ConfigLoader, AdminPrincipalDetection) {
-  ConfigLoad with_admin = LoadConfig(Tree({{"a.toml", "[users.root]\nsecret = \"env:R\"\n"
-                                                      "policies = [\"consoleAdmin\"]\n"}}));
+  ConfigLoad with_admin = LoadConfig(Tree({{"a.toml",
+                                            "[users.root]\nsecret = \"env:R\"\n"
+                                            "policies = [\"consoleAdmin\"]\n"}}));
   ASSERT_TRUE(with_admin.ok());
   EXPECT_TRUE(HasAdminPrincipal(with_admin.state));
-  ConfigLoad without = LoadConfig(Tree({{"a.toml", "[users.v]\nsecret = \"env:R\"\n"
-                                                   "policies = [\"readonly\"]\n"}}));
+  ConfigLoad without = LoadConfig(Tree({{"a.toml",
+                                         "[users.v]\nsecret = \"env:R\"\n"
+                                         "policies = [\"readonly\"]\n"}}));
   ASSERT_TRUE(without.ok());
   EXPECT_FALSE(HasAdminPrincipal(without.state));
 }

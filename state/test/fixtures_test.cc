@@ -1,12 +1,13 @@
 // The example config repos in fixtures/ validate, and every bad one fails with the errors
 // listed in its expected_errors.txt (one expected prefix per line).
 
-#include <gtest/gtest.h>
-
 #include <filesystem>
+
+#include <gtest/gtest.h>
 
 #include "coffer/state/config.h"
 #include "coffer/state/config_files.h"
+
 #include "test_util.h"
 
 namespace coffer::state {
@@ -34,7 +35,8 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, GoodFixture,
                                            "config/sse-kms", "config/full"),
                          [](const auto& param_info) {
                            std::string name = param_info.param;
-                           for (char& c : name) c = std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+                           for (char& c : name)
+                             c = std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
                            return name;
                          });
 
@@ -53,7 +55,8 @@ TEST(BadFixtures, EachFailsWithItsExpectedErrors) {
       bool found = false;
       for (const ConfigError& e : load.errors) found = found || e.ToString().starts_with(line);
       EXPECT_TRUE(found) << entry.path() << ": expected an error starting with\n  " << line
-                         << "\ngot:\n" << all;
+                         << "\ngot:\n"
+                         << all;
     }
   }
   EXPECT_GE(checked, 9);
@@ -74,6 +77,22 @@ TEST(ContentDigest, IsStableAndSensitiveToContent) {
   EXPECT_EQ(ContentDigest(a, random.LibCtx()), ContentDigest(a, random.LibCtx()));
   EXPECT_NE(ContentDigest(a, random.LibCtx()), ContentDigest(b, random.LibCtx()));
   EXPECT_TRUE(ContentDigest(a, random.LibCtx()).starts_with("sha256:"));
+}
+
+}  // namespace
+}  // namespace coffer::state
+
+#include "coffer/state/quickstart.h"
+
+namespace coffer::state {
+namespace {
+
+TEST(QuickstartFixture, EmbeddedCopyMatchesTheFixtureAndValidates) {
+  base::Result<ConfigTree> on_disk = ReadConfigDir(kFixtures + "/quickstart");
+  ASSERT_TRUE(on_disk.has_value());
+  EXPECT_EQ(QuickstartConfig().files, on_disk->files);
+  ConfigLoad load = LoadConfig(QuickstartConfig());
+  EXPECT_TRUE(load.ok()) << FormatErrors(load.errors);
 }
 
 }  // namespace

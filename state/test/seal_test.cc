@@ -4,6 +4,7 @@
 
 #include "coffer/state/crypto.h"
 #include "coffer/state/secrets.h"
+
 #include "test_util.h"
 
 namespace coffer::state {
@@ -38,8 +39,8 @@ TEST(Seal, OtherKeysAndTamperingDoNotOpen) {
   std::string tampered = "sealed:" + Base64Encode(raw);
   EXPECT_FALSE(Unseal(tampered, pair.private_key, random.LibCtx()).has_value());
   raw[0] = 9;
-  base::Result<base::Secret> version = Unseal("sealed:" + Base64Encode(raw), pair.private_key,
-                                              random.LibCtx());
+  base::Result<base::Secret> version =
+      Unseal("sealed:" + Base64Encode(raw), pair.private_key, random.LibCtx());
   ASSERT_FALSE(version.has_value());
   EXPECT_EQ(version.error().code(), base::ErrorCode::kInvalidArgument);
   EXPECT_FALSE(Unseal("sealed:AAAA", pair.private_key, random.LibCtx()).has_value());
@@ -85,7 +86,8 @@ TEST(MasterKey, EncryptsWithAadAndDetectsTampering) {
 }
 
 TEST(Base64, RoundTrips) {
-  for (std::string s : std::vector<std::string>{"", "a", "ab", "abc", "abcd", std::string("\0\xff\x10", 3)}) {
+  for (std::string s :
+       std::vector<std::string>{"", "a", "ab", "abc", "abcd", std::string("\0\xff\x10", 3)}) {
     EXPECT_EQ(*Base64Decode(Base64Encode(s)), s);
   }
   EXPECT_FALSE(Base64Decode("abc").has_value());

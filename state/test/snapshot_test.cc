@@ -1,10 +1,11 @@
 #include "coffer/state/snapshot.h"
 
-#include <gtest/gtest.h>
-
 #include <thread>
 
+#include <gtest/gtest.h>
+
 #include "coffer/state/apply.h"
+
 #include "test_util.h"
 
 namespace coffer::state {
@@ -30,11 +31,13 @@ policies = ["photos-rw"]
 enabled = false
 policies = ["readwrite"]
 [policies.photos-rw]
-json = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:PutObject","Resource":"arn:aws:s3:::photos/*"}]}'
+json = '''{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:PutObject",
+  "Resource":"arn:aws:s3:::photos/*"}]}'''
 [buckets.photos]
 encryption = "sse-kms"
 kms_key = "k1"
-policy = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::photos/*"}]}'
+policy = '''{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*",
+  "Action":"s3:GetObject","Resource":"arn:aws:s3:::photos/*"}]}'''
 [key_service]
 address = "https://kes:7373"
 [identity.ldap.corp]
@@ -97,8 +100,8 @@ TEST_F(SnapshotTest, RuntimeCredentialsFollowTheirParentAndExpiry) {
   base::WallTime t0 = base::WallTime(std::chrono::seconds(1000));
   RuntimeCredential sa{"sa-alice", "alice", base::Secret("sa-s"), "", true, std::nullopt};
   RuntimeCredential sa_bob{"sa-bob", "bob", base::Secret("sa-b"), "", true, std::nullopt};
-  RuntimeCredential sts{"sts-1", "alice", base::Secret("sts-s"), "",
-                        true, t0 + std::chrono::seconds(60)};
+  RuntimeCredential sts{"sts-1", "alice", base::Secret("sts-s"),
+                        "",      true,    t0 + std::chrono::seconds(60)};
   ASSERT_TRUE(store_->PutServiceAccount(sa, *key_, random_, t0).has_value());
   ASSERT_TRUE(store_->PutServiceAccount(sa_bob, *key_, random_, t0).has_value());
   ASSERT_TRUE(store_->PutStsSession(sts, "tokdigest", *key_, random_, t0).has_value());

@@ -2,14 +2,14 @@
 // Test helpers for coffer::state: a seeded Random with its own OpenSSL library context,
 // in-memory config trees, temporary store paths and file hashing.
 
-#include <openssl/crypto.h>
-
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
 #include <string>
+
+#include <openssl/crypto.h>
 
 #include "coffer/base/random.h"
 #include "coffer/state/config.h"
@@ -45,7 +45,9 @@ class TestRandom final : public base::Random {
   ossl_lib_ctx_st* ctx_;
 };
 
-inline ConfigTree Tree(std::map<std::string, std::string> files) { return ConfigTree{std::move(files)}; }
+inline ConfigTree Tree(std::map<std::string, std::string> files) {
+  return ConfigTree{std::move(files)};
+}
 
 // A resolver over a fixed environment map; file and sealed refs resolve from maps as well.
 inline StandardSecretResolver MapResolver(std::map<std::string, std::string> env) {

@@ -38,7 +38,7 @@ struct ApplyOptions {
 };
 
 struct ApplyResult {
-  Plan plan;                   // What was written (empty when nothing changed).
+  Plan plan;                     // What was written (empty when nothing changed).
   std::uint64_t generation = 0;  // The store generation after the apply.
 };
 

@@ -102,8 +102,8 @@ struct BucketConfig {
   std::string name;
   bool versioning = false;
   Encryption encryption = Encryption::kNone;
-  std::string kms_key;      // Set iff encryption == kSseKms.
-  std::string policy;       // Canonical JSON bucket policy, or empty.
+  std::string kms_key;  // Set iff encryption == kSseKms.
+  std::string policy;   // Canonical JSON bucket policy, or empty.
   AnonymousAccess anonymous = AnonymousAccess::kNone;
   std::optional<std::int64_t> quota_objects;
   std::optional<std::int64_t> quota_bytes;

@@ -16,7 +16,7 @@
 namespace coffer::state {
 
 struct SealKeyPair {
-  std::string public_key;   // 32 raw bytes.
+  std::string public_key;    // 32 raw bytes.
   base::Secret private_key;  // 32 raw bytes.
 };
 

@@ -11,10 +11,10 @@ namespace coffer::state {
 enum class FieldType {
   kString,
   kStringList,
-  kInt,        // A non-negative integer.
+  kInt,  // A non-negative integer.
   kBool,
-  kSecret,     // A secret reference, resolved at apply and stored encrypted.
-  kSecretRef,  // A secret reference kept as text; the daemon resolves it (root credentials).
+  kSecret,         // A secret reference, resolved at apply and stored encrypted.
+  kSecretRef,      // A secret reference kept as text; the daemon resolves it (root credentials).
   kPolicyName,     // A string naming a policy (checked for dangling references).
   kPolicyList,     // A list of policy names.
   kPolicyListMap,  // A table of "DN" = [policy names] (LDAP mappings).

@@ -59,7 +59,7 @@ struct BucketEntry {
   bool versioning = false;
   Encryption encryption = Encryption::kNone;
   std::string kms_key;
-  std::string policy;  // Bucket policy JSON, or empty.
+  std::string policy;                                             // Bucket policy JSON, or empty.
   std::shared_ptr<const policy::CompiledPolicy> compiled_policy;  // Null iff policy is empty.
   AnonymousAccess anonymous = AnonymousAccess::kNone;
   std::optional<std::int64_t> quota_objects;
@@ -70,7 +70,7 @@ struct BucketEntry {
 struct SettingsEntry {
   std::string kind;
   std::string name;
-  std::map<std::string, std::string> fields;   // As in SettingsObject::fields.
+  std::map<std::string, std::string> fields;    // As in SettingsObject::fields.
   std::map<std::string, base::Secret> secrets;  // Decrypted (bind password, tokens, ...).
 };
 
