@@ -251,10 +251,23 @@ int FindAction(std::string_view action) {
   return static_cast<int>(it - std::begin(kActions));
 }
 
+std::pair<size_t, size_t> CandidateActions(std::string_view pattern) {
+  const std::string_view prefix = pattern.substr(0, pattern.find_first_of("*?"));
+  const auto less = [](std::string_view a, std::string_view b) {
+    return CompareIgnoreCase(a, b) < 0;
+  };
+  const auto* first = std::lower_bound(std::begin(kActions), std::end(kActions), prefix, less);
+  const auto* last = first;
+  while (last != std::end(kActions) && StartsWithIgnoreCase(*last, prefix)) ++last;
+  return {static_cast<size_t>(first - std::begin(kActions)),
+          static_cast<size_t>(last - std::begin(kActions))};
+}
+
 bool ActionPatternIsKnown(std::string_view pattern) {
   if (pattern == "*") return true;
-  for (const std::string_view action : kActions) {
-    if (GlobMatch(pattern, action, /*ignore_case=*/true)) return true;
+  const auto [first, last] = CandidateActions(pattern);
+  for (size_t i = first; i < last; ++i) {
+    if (GlobMatch(pattern, kActions[i], /*ignore_case=*/true)) return true;
   }
   return false;
 }

@@ -5,6 +5,7 @@
 
 #include <span>
 #include <string_view>
+#include <utility>
 
 namespace coffer::policy::internal {
 
@@ -37,6 +38,11 @@ std::span<const std::string_view> KnownActions();
 
 // Returns the index of `action` in KnownActions() (case-insensitive), or -1.
 int FindAction(std::string_view action);
+
+// The index range [first, second) of KnownActions() that could match `pattern`: the actions
+// that start with its literal text before the first wildcard (the table is sorted, so they are
+// contiguous).
+std::pair<size_t, size_t> CandidateActions(std::string_view pattern);
 
 // True when `pattern` (with * and ?) matches at least one known action, or is "*".
 bool ActionPatternIsKnown(std::string_view pattern);

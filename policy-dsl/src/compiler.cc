@@ -2,6 +2,7 @@
 // built once so that evaluation looks at only the statements that can match an action.
 
 #include <algorithm>
+#include <span>
 #include <utility>
 
 #include "coffer/policy/compile.h"
@@ -64,7 +65,7 @@ bool HasWildcard(std::string_view pattern) {
 }
 
 // Marks, for one statement, every known action it can match.
-void MarkActions(const CompiledStatement& st, std::vector<char>& marks) {
+void MarkActions(const CompiledStatement& st, std::span<char> marks) {
   const auto known = internal::KnownActions();
   std::fill(marks.begin(), marks.end(), 0);
   for (const std::string& pattern : st.actions) {
@@ -73,7 +74,8 @@ void MarkActions(const CompiledStatement& st, std::vector<char>& marks) {
       if (id >= 0) marks[static_cast<size_t>(id)] = 1;
       continue;
     }
-    for (size_t i = 0; i < known.size(); ++i) {
+    const auto [first, last] = internal::CandidateActions(pattern);
+    for (size_t i = first; i < last; ++i) {
       if (!marks[i] && internal::GlobMatch(pattern, known[i], /*ignore_case=*/true)) marks[i] = 1;
     }
   }
@@ -105,22 +107,26 @@ void BuildPrefilter(internal::PolicyImpl& impl) {
 }
 
 void BuildActionIndex(internal::PolicyImpl& impl) {
+  // Compressed rows, built in two passes (count, then fill) so that compilation makes a few
+  // large allocations instead of one per (action, statement) pair.
   const size_t n_actions = internal::KnownActions().size();
-  std::vector<std::vector<uint32_t>> lists(n_actions);
-  std::vector<char> marks(n_actions);
-  for (const CompiledStatement& st : impl.statements) {
-    MarkActions(st, marks);
-    for (size_t i = 0; i < n_actions; ++i) {
-      if (marks[i]) lists[i].push_back(st.index);
+  const size_t n_statements = impl.statements.size();
+  std::vector<char> marks(n_actions * n_statements);
+  std::vector<uint32_t> counts(n_actions + 1, 0);
+  for (size_t s = 0; s < n_statements; ++s) {
+    const std::span<char> row(marks.data() + s * n_actions, n_actions);
+    MarkActions(impl.statements[s], row);
+    for (size_t a = 0; a < n_actions; ++a) counts[a + 1] += row[a] ? 1u : 0u;
+    impl.all_statements.push_back(static_cast<uint32_t>(s));
+  }
+  for (size_t a = 0; a < n_actions; ++a) counts[a + 1] += counts[a];
+  impl.action_offsets = counts;
+  impl.action_index.resize(counts[n_actions]);
+  for (size_t s = 0; s < n_statements; ++s) {
+    for (size_t a = 0; a < n_actions; ++a) {
+      if (marks[s * n_actions + a]) impl.action_index[counts[a]++] = static_cast<uint32_t>(s);
     }
-    impl.all_statements.push_back(st.index);
   }
-  impl.action_offsets.reserve(n_actions + 1);
-  for (const auto& list : lists) {
-    impl.action_offsets.push_back(static_cast<uint32_t>(impl.action_index.size()));
-    impl.action_index.insert(impl.action_index.end(), list.begin(), list.end());
-  }
-  impl.action_offsets.push_back(static_cast<uint32_t>(impl.action_index.size()));
 }
 
 }  // namespace
