@@ -59,16 +59,16 @@ std::string UriEncode(std::string_view in, bool keep_slash) {
   static constexpr char kDigits[] = "0123456789ABCDEF";
   std::string out;
   out.reserve(in.size() + in.size() / 2);
-  for (char ch : in) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (IsUnreserved(c) || (keep_slash && c == '/')) {
-      out += ch;
-    } else {
-      out += '%';
-      out += kDigits[c >> 4];
-      out += kDigits[c & 0xf];
-    }
+  std::size_t run = 0;  // Start of the pending run of bytes that stay as they are.
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    const auto c = static_cast<unsigned char>(in[i]);
+    if (IsUnreserved(c) || (keep_slash && c == '/')) continue;
+    out.append(in.substr(run, i - run));
+    const char escape[3] = {'%', kDigits[c >> 4], kDigits[c & 0xf]};
+    out.append(escape, 3);
+    run = i + 1;
   }
+  out.append(in.substr(run));
   return out;
 }
 
@@ -147,19 +147,44 @@ std::string CanonicalQueryString(const QueryParams& params, std::string_view ski
   return out;
 }
 
-std::string CanonicalHeaderValue(std::string_view value) {
-  std::string out;
-  out.reserve(value.size());
+namespace {
+
+// Appends the canonical form of `value` to `out`.
+void AppendCanonicalHeaderValue(std::string_view value, std::string& out) {
+  while (!value.empty() && IsBlank(value.front())) value.remove_prefix(1);
+  while (!value.empty() && IsBlank(value.back())) value.remove_suffix(1);
+  // Most values have no blank runs to fold; copy those in one piece.
+  bool needs_fold = false;
+  // INVARIANT: the last byte is not blank (trimmed above), so value[i + 1] is
+  // only read when i + 1 < size.
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    if (value[i] == '\t' || (value[i] == ' ' && IsBlank(value[i + 1]))) {
+      needs_fold = true;
+      break;
+    }
+  }
+  if (!needs_fold) {
+    out.append(value);
+    return;
+  }
   bool pending_space = false;
   for (char c : value) {
     if (IsBlank(c)) {
-      pending_space = !out.empty();
+      pending_space = true;
       continue;
     }
     if (pending_space) out += ' ';
     pending_space = false;
     out += c;
   }
+}
+
+}  // namespace
+
+std::string CanonicalHeaderValue(std::string_view value) {
+  std::string out;
+  out.reserve(value.size());
+  AppendCanonicalHeaderValue(value, out);
   return out;
 }
 
@@ -173,7 +198,7 @@ base::Result<std::string> CanonicalHeaders(const HeaderList& headers,
     for (const auto& [key, value] : headers) {
       if (key != name) continue;
       if (found) out += ',';
-      out += CanonicalHeaderValue(value);
+      AppendCanonicalHeaderValue(value, out);
       found = true;
     }
     if (!found) {

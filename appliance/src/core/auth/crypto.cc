@@ -11,9 +11,10 @@ namespace {
 
 constexpr std::size_t kHmacBlockBytes = 64;
 
-void DigestInto(const EVP_MD* md, std::string_view a, std::string_view b, unsigned char* out) {
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  COFFER_ASSERT(ctx != nullptr);
+// Digests a || b with `ctx`, which is reinitialised, so one context serves
+// several digests (HMAC needs two) without another allocation.
+void DigestWith(EVP_MD_CTX* ctx, const EVP_MD* md, std::string_view a, std::string_view b,
+                unsigned char* out) {
   // Digest calls fail only on allocation failure or a broken provider, which
   // are not states the request path can recover from.
   COFFER_ASSERT(EVP_DigestInit_ex2(ctx, md, nullptr) == 1);
@@ -21,8 +22,20 @@ void DigestInto(const EVP_MD* md, std::string_view a, std::string_view b, unsign
   if (!b.empty()) COFFER_ASSERT(EVP_DigestUpdate(ctx, b.data(), b.size()) == 1);
   unsigned int length = 0;
   COFFER_ASSERT(EVP_DigestFinal_ex(ctx, out, &length) == 1);
-  EVP_MD_CTX_free(ctx);
 }
+
+// Owns one EVP_MD_CTX for the duration of a call.
+class ScopedMdCtx {
+ public:
+  ScopedMdCtx() : ctx_(EVP_MD_CTX_new()) { COFFER_ASSERT(ctx_ != nullptr); }
+  ~ScopedMdCtx() { EVP_MD_CTX_free(ctx_); }
+  ScopedMdCtx(const ScopedMdCtx&) = delete;
+  ScopedMdCtx& operator=(const ScopedMdCtx&) = delete;
+  EVP_MD_CTX* get() const { return ctx_; }
+
+ private:
+  EVP_MD_CTX* ctx_;
+};
 
 }  // namespace
 
@@ -66,7 +79,8 @@ Crypto::~Crypto() {
 
 Sha256Digest Crypto::Sha256(std::string_view data) const {
   Sha256Digest out;
-  DigestInto(sha256_, data, {}, out.data());
+  ScopedMdCtx ctx;
+  DigestWith(ctx.get(), sha256_, data, {}, out.data());
   return out;
 }
 
@@ -76,22 +90,24 @@ Sha256Digest Crypto::HmacSha256(std::string_view key, std::string_view data) con
   // HMAC is built on the fetched digest rather than EVP_MAC so that no MAC
   // object has to be fetched or allocated per call; SigV4 runs five HMACs per
   // request and the verification budget is a few microseconds.
+  ScopedMdCtx ctx;
   unsigned char block[kHmacBlockBytes] = {};
   if (key.size() > kHmacBlockBytes) {
-    DigestInto(sha256_, key, {}, block);
+    DigestWith(ctx.get(), sha256_, key, {}, block);
   } else {
     std::memcpy(block, key.data(), key.size());
   }
   unsigned char pad[kHmacBlockBytes];
   for (std::size_t i = 0; i < kHmacBlockBytes; ++i) pad[i] = block[i] ^ 0x36;
   Sha256Digest inner;
-  DigestInto(sha256_, std::string_view(reinterpret_cast<const char*>(pad), kHmacBlockBytes), data,
+  DigestWith(ctx.get(), sha256_,
+             std::string_view(reinterpret_cast<const char*>(pad), kHmacBlockBytes), data,
              inner.data());
   for (std::size_t i = 0; i < kHmacBlockBytes; ++i) pad[i] = block[i] ^ 0x5c;
   Sha256Digest outer;
-  DigestInto(sha256_, std::string_view(reinterpret_cast<const char*>(pad), kHmacBlockBytes),
-             std::string_view(reinterpret_cast<const char*>(inner.data()), inner.size()),
-             outer.data());
+  DigestWith(
+      ctx.get(), sha256_, std::string_view(reinterpret_cast<const char*>(pad), kHmacBlockBytes),
+      std::string_view(reinterpret_cast<const char*>(inner.data()), inner.size()), outer.data());
   // SECURITY: the padded key blocks are derived key material; wipe them.
   volatile unsigned char* wipe = block;
   for (std::size_t i = 0; i < kHmacBlockBytes; ++i) wipe[i] = 0;

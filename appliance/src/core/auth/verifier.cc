@@ -41,7 +41,7 @@ base::Result<Scheme> DetectScheme(const HttpRequest& request, const QueryParams&
                        "the request has more than one Authorization header");
   }
   const bool v4_query = HasPresignedParameters(query);
-  const bool v2_query = HasParam(query, "AWSAccessKeyId") || HasParam(query, "Signature");
+  const bool v2_query = HasParam(query, "AWSAccessKeyId");
   if (authorization_headers == 1 && (v4_query || v2_query)) {
     return MakeS3Error(S3ErrorCode::kInvalidArgument,
                        "Only one auth mechanism allowed; only the X-Amz-Algorithm query "

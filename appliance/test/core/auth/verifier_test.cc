@@ -322,5 +322,76 @@ TEST_F(VerifierTest, SignedBodyDigestIsCheckedAsItStreams) {
   EXPECT_EQ(CodeOf((*truncated)->Finish()), S3ErrorCode::kXAmzContentSha256Mismatch);
 }
 
+TEST_F(VerifierTest, TrailerDeclarationsAreChecked) {
+  auto sign = [this](std::string_view mode, std::string trailer) {
+    HttpRequest r = Get("/bkt/obj");
+    r.method = "PUT";
+    r.headers.emplace_back("x-amz-decoded-content-length", "5");
+    r.headers.emplace_back("x-amz-trailer", std::move(trailer));
+    EXPECT_TRUE(MakeSigner().Sign(r, SuiteTime(), mode).has_value());
+    return Verify(r);
+  };
+  auto ok = sign(kStreamingUnsignedPayloadTrailer, "x-amz-checksum-crc32, x-amz-checksum-sha256");
+  ASSERT_TRUE(ok.has_value()) << ok.error().message();
+  EXPECT_EQ(ok->trailers,
+            (std::vector<std::string>{"x-amz-checksum-crc32", "x-amz-checksum-sha256"}));
+  EXPECT_EQ(CodeOf(sign(kStreamingUnsignedPayloadTrailer, "x-amz-meta-a")),
+            S3ErrorCode::kInvalidRequest);
+  EXPECT_EQ(
+      CodeOf(sign(kStreamingUnsignedPayloadTrailer, "x-amz-checksum-crc32,x-amz-checksum-crc32")),
+      S3ErrorCode::kInvalidRequest);
+  EXPECT_EQ(CodeOf(sign(kStreamingSignedPayload, "x-amz-checksum-crc32")),
+            S3ErrorCode::kInvalidRequest);
+}
+
+TEST_F(VerifierTest, AnonymousRequestsCannotClaimSignedPayloads) {
+  HttpRequest r = Get("/bkt/obj");
+  r.headers.emplace_back("x-amz-content-sha256", std::string(kStreamingSignedPayload));
+  EXPECT_EQ(CodeOf(Verify(r)), S3ErrorCode::kInvalidRequest);
+  HttpRequest hashed = Get("/bkt/obj");
+  hashed.headers.emplace_back("x-amz-content-sha256", std::string(kEmptySha256Hex));
+  auto auth = Verify(hashed);
+  ASSERT_TRUE(auth.has_value());
+  EXPECT_EQ(auth->payload.mode, PayloadMode::kSignedSha256);
+}
+
+TEST_F(VerifierTest, PresignedUrlsWithSessionTokens) {
+  const HeaderList headers = {{"host", "127.0.0.1:9000"}};
+  auto target = MakeSigner("TEMPKEY", "temp-secret", "token-1")
+                    .Presign("GET", "/bkt/k", headers, SuiteTime(), seconds(60));
+  ASSERT_TRUE(target.has_value());
+  HttpRequest r;
+  r.method = "GET";
+  r.target = *target;
+  r.headers = headers;
+  auto auth = Verify(r);
+  ASSERT_TRUE(auth.has_value()) << auth.error().message();
+  EXPECT_TRUE(auth->used_session_token);
+  EXPECT_EQ(auth->principal, "sts-user");
+  auto no_token = MakeSigner("TEMPKEY", "temp-secret")
+                      .Presign("GET", "/bkt/k", headers, SuiteTime(), seconds(60));
+  r.target = *no_token;
+  EXPECT_EQ(CodeOf(Verify(r)), S3ErrorCode::kMissingSecurityHeader);
+}
+
+TEST(SigningKeyCache, DerivesTheAwsExampleKeyAndStaysBounded) {
+  testing::CryptoEnv env;
+  // The signing key of AWS's documented example (secret ...EXAMPLEKEY,
+  // 20150830/us-east-1/iam).
+  const base::Secret secret(std::string(testing::kSecretKey));
+  EXPECT_EQ(
+      HexEncode(DeriveSigningKey(env.crypto(), secret, "20150830", "us-east-1", "iam").Reveal()),
+      "c4afb1cc5771d871763a393e44b703571b55cc28424d1a5e86da6ed3c154a4b9");
+  SigningKeyCache cache(2);
+  const base::Secret a = cache.Get(env.crypto(), secret, "20150830", "us-east-1", "s3");
+  EXPECT_EQ(cache.Get(env.crypto(), secret, "20150830", "us-east-1", "s3").Reveal(), a.Reveal());
+  EXPECT_EQ(cache.size(), 1u);
+  (void)cache.Get(env.crypto(), secret, "20150831", "us-east-1", "s3");
+  (void)cache.Get(env.crypto(), secret, "20150901", "us-east-1", "s3");
+  EXPECT_LE(cache.size(), 2u);
+  const base::Secret other(std::string("another secret"));
+  EXPECT_NE(cache.Get(env.crypto(), other, "20150830", "us-east-1", "s3").Reveal(), a.Reveal());
+}
+
 }  // namespace
 }  // namespace coffer::core::auth
