@@ -141,9 +141,9 @@ TEST(Dates, YearsOutsideTheSupportedRangeAreRejected) {
   EXPECT_FALSE(ParseHttpDate("Sun, 30 Aug 1439 12:36:00 GMT").has_value());
   EXPECT_FALSE(ParseAmzDate("00000101T000000Z").has_value());
   EXPECT_FALSE(ParseAmzDate("99991231T235959Z").has_value());
-  EXPECT_FALSE(ParseCredential("AK/14390830/r/s3/aws4_request",
-                               S3ErrorCode::kAuthorizationHeaderMalformed)
-                   .has_value());
+  EXPECT_FALSE(
+      ParseCredential("AK/14390830/r/s3/aws4_request", S3ErrorCode::kAuthorizationHeaderMalformed)
+          .has_value());
   EXPECT_TRUE(ParseAmzDate("22001231T235959Z").has_value());
 }
 
