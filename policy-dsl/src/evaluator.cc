@@ -122,29 +122,4 @@ std::string StatementId::ToString() const {
   return out;
 }
 
-void Context::Add(std::string_view key, std::string_view value) {
-  std::string lower;
-  for (const char c : key) lower.push_back(internal::ToLowerAscii(c));
-  auto it = std::lower_bound(entries_.begin(), entries_.end(), lower,
-                             [](const Entry& e, const std::string& k) { return e.key < k; });
-  if (it == entries_.end() || it->key != lower) it = entries_.insert(it, Entry{lower, {}});
-  it->values.emplace_back(value);
-}
-
-void Context::Set(std::string_view key, std::vector<std::string> values) {
-  std::string lower;
-  for (const char c : key) lower.push_back(internal::ToLowerAscii(c));
-  auto it = std::lower_bound(entries_.begin(), entries_.end(), lower,
-                             [](const Entry& e, const std::string& k) { return e.key < k; });
-  if (it == entries_.end() || it->key != lower) it = entries_.insert(it, Entry{lower, {}});
-  it->values = std::move(values);
-}
-
-std::span<const std::string> Context::Find(std::string_view lower_key) const {
-  const auto it = std::lower_bound(entries_.begin(), entries_.end(), lower_key,
-                                   [](const Entry& e, std::string_view k) { return e.key < k; });
-  if (it == entries_.end() || it->key != lower_key) return {};
-  return it->values;
-}
-
 }  // namespace coffer::policy

@@ -16,7 +16,7 @@ std::string Detail(const CompiledStatement& st, const internal::MatchOutcome& m,
                    const Request& request) {
   switch (m.outcome) {
     case Outcome::kApplies:
-      return "applies";
+      return "action, resource, principal and conditions match";
     case Outcome::kActionNotMatched:
       return "action " + std::string(request.action) +
              (st.not_action ? " is excluded by NotAction" : " is not in Action");

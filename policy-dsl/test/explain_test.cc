@@ -27,8 +27,10 @@ TEST(Explain, NamesTheDecidingStatementAndWhyOthersDidNotApply) {
                   .context = &ctx};
   const Explanation brief = Explain(set, request, false);
   ASSERT_EQ(brief.statements.size(), 1u);
-  EXPECT_EQ(FormatExplanation(brief),
-            "allow\nreason: allow\ndecided by: user/Get\n  user/Get (Allow): applies: applies\n");
+  EXPECT_EQ(
+      FormatExplanation(brief),
+      "allow\nreason: allow\ndecided by: user/Get\n  user/Get (Allow): applies: action, resource, "
+      "principal and conditions match\n");
   const Explanation full = Explain(set, request, true);
   ASSERT_EQ(full.statements.size(), 4u);
   EXPECT_EQ(full.statements[0].outcome, Outcome::kActionNotMatched);
