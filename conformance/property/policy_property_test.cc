@@ -53,7 +53,8 @@ std::vector<std::string> StringValues() {
 }
 
 json GenCondition() {
-  const std::string family = Pick<std::string>({"string", "numeric", "ip", "bool", "date", "null"});
+  const std::string family =
+      Pick<std::string>({"string", "numeric", "ip", "bool", "date", "null", "arn"});
   std::string op;
   std::string key;
   std::vector<std::string> pool;
@@ -80,6 +81,12 @@ json GenCondition() {
     key = "aws:CurrentTime";
     op = Pick<std::string>({"DateLessThan", "DateGreaterThan", "DateEquals", "DateNotEquals"});
     pool = {"2026-06-01T00:00:00Z", "1767225600"};
+  } else if (family == "arn") {
+    key = "aws:userid";
+    op = Pick<std::string>({"ArnEquals", "ArnLike", "ArnNotEquals", "ArnNotLike"});
+    pool = {"arn:aws:iam::*:user/*", "arn:aws:iam::123:user/${aws:username}",
+            "arn:*:*:*:*:*",         "arn:aws:iam::123:user/alice",
+            "arn:aws:s3:::b/*",      "arn:aws:iam::1?3:*"};
   } else {
     key = Pick<std::string>({"aws:username", "s3:prefix", "aws:SourceIp"});
     op = "Null";
@@ -156,6 +163,9 @@ reference::Request GenRequest() {
       {"aws:username", {"alice", "bob", "*", "x", "a/b", "", "ALICE"}},
       {"s3:prefix", {"x", "x/y", "alice/", "*", "", "alice"}},
       {"aws:groups", {"dev", "ops", "x"}},
+      {"aws:userid",
+       {"arn:aws:iam::123:user/alice", "arn:aws:iam::9:role/x", "alice",
+        "arn:aws:iam::123:user/${aws:username}"}},
       {"s3:max-keys", {"5", "10", "100", "abc", "2.5"}},
       {"aws:sourceip", {"10.0.0.1", "192.168.1.5", "8.8.8.8", "bad"}},
       {"aws:securetransport", {"true", "false", "maybe"}},

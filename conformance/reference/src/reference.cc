@@ -207,7 +207,42 @@ Operator SplitOperator(std::string name) {
 bool IsNegated(const std::string& base) {
   return base == "StringNotEquals" || base == "StringNotEqualsIgnoreCase" ||
          base == "StringNotLike" || base == "NumericNotEquals" || base == "DateNotEquals" ||
-         base == "NotIpAddress";
+         base == "NotIpAddress" || base == "ArnNotEquals" || base == "ArnNotLike";
+}
+
+// Splits an ARN into its six colon-separated parts; colons inside ${...} in policy values do
+// not count. Returns false when there are fewer than six parts.
+bool ArnParts(const std::string& arn, bool skip_variables, std::vector<std::string>& parts) {
+  parts.assign(1, "");
+  for (size_t i = 0; i < arn.size(); ++i) {
+    if (parts.size() < 6 && skip_variables && arn.compare(i, 2, "${") == 0 &&
+        arn.find('}', i) != std::string::npos) {
+      const size_t close = arn.find('}', i);
+      parts.back() += arn.substr(i, close - i + 1);
+      i = close;
+    } else if (arn[i] == ':' && parts.size() < 6) {
+      parts.emplace_back();
+    } else {
+      parts.back() += arn[i];
+    }
+  }
+  return parts.size() == 6;
+}
+
+// ArnEquals and ArnLike: "each of the six colon-delimited components of the ARN is checked
+// separately and each can include multi-character match wildcards (*) or single-character
+// match wildcards (?)".
+Truth MatchArn(const std::string& p, const std::string& v, bool variables, const Request& request) {
+  std::vector<std::string> want;
+  std::vector<std::string> got;
+  if (!ArnParts(p, variables, want) || !ArnParts(v, false, got)) return Truth::kNo;
+  Truth all = Truth::kYes;
+  for (size_t i = 0; i < 6; ++i) {
+    const Truth t = MatchText(want[i], got[i], true, false, variables, request);
+    if (t == Truth::kNo) return Truth::kNo;
+    if (t == Truth::kUnknown) all = Truth::kUnknown;
+  }
+  return all;
 }
 
 // Does request value `v` match policy value `p` under the positive form of `base`?
@@ -242,6 +277,9 @@ Truth MatchPositive(const std::string& base, const std::string& p, const std::st
     else
       unsupported = true;
     return r ? Truth::kYes : Truth::kNo;
+  }
+  if (base == "ArnEquals" || base == "ArnNotEquals" || base == "ArnLike" || base == "ArnNotLike") {
+    return MatchArn(p, v, variables, request);
   }
   if (base == "Bool") {
     const auto a = Boolean(v);
