@@ -1,6 +1,7 @@
 // Runs the data-driven cases in fixtures/vectors/policy*.toml. Each file has a name, a
 // description and [[cases]]; a case either evaluates a request (expect = "allow" | "deny") or
-// checks bad input (expect_parse_error, expect_errors).
+// checks bad input (expect_parse_error, expect_errors). Identity policies come from `policies`
+// (JSON texts, named p0, p1...) and `builtins` (MinIO built-in names, named builtin:NAME).
 
 #include <algorithm>
 #include <filesystem>
@@ -11,6 +12,7 @@
 #include <gtest/gtest.h>
 #include <toml++/toml.h>
 
+#include "coffer/policy/builtin.h"
 #include "coffer/policy/explain.h"
 
 #include "test_util.h"
@@ -65,6 +67,13 @@ void RunEvaluation(const toml::table& c) {
   const std::vector<std::string> texts = Strings(c.get("policies"));
   for (size_t i = 0; i < texts.size(); ++i) {
     owned.push_back(CompileOrFail(texts[i], PolicyKind::kIdentity, "p" + std::to_string(i)));
+    ASSERT_NE(owned.back(), nullptr);
+    identity.push_back(owned.back().get());
+  }
+  for (const std::string& name : Strings(c.get("builtins"))) {
+    const auto json = BuiltinPolicyJson(name);
+    ASSERT_TRUE(json.has_value()) << name;
+    owned.push_back(CompileOrFail(std::string(*json), PolicyKind::kIdentity, "builtin:" + name));
     ASSERT_NE(owned.back(), nullptr);
     identity.push_back(owned.back().get());
   }
