@@ -97,3 +97,34 @@ TEST(QuickstartFixture, EmbeddedCopyMatchesTheFixtureAndValidates) {
 
 }  // namespace
 }  // namespace coffer::state
+
+namespace coffer::state {
+namespace {
+
+TEST(DescribeRevision, GitWorkTreeGivesCommitAuthorAndDirtyFlag) {
+  testing::TempDir dir;
+  testing::TestRandom random;
+  const std::string d = dir.path().string();
+  std::ofstream(dir.Path("main.toml")) << "[buckets.logs]\n";
+  ConfigTree tree = *ReadConfigDir(d);
+  Revision plain = DescribeRevision(d, tree, random.LibCtx());
+  EXPECT_FALSE(plain.git);
+  EXPECT_EQ(plain.id, ContentDigest(tree, random.LibCtx()));
+  std::string git = "git -C '" + d + "' -c user.name='Ada Lovelace' -c user.email=ada@example.com ";
+  ASSERT_EQ(std::system((git + "init -q && " + git + "add main.toml && " + git +
+                         "commit -q -m initial").c_str()),
+            0);
+  Revision clean = DescribeRevision(d, tree, random.LibCtx());
+  EXPECT_TRUE(clean.git);
+  EXPECT_EQ(clean.id.size(), 40u);
+  EXPECT_EQ(clean.author, "Ada Lovelace <ada@example.com>");
+  EXPECT_FALSE(clean.dirty);
+  std::ofstream(dir.Path("main.toml"), std::ios::app) << "[buckets.more]\n";
+  Revision dirty = DescribeRevision(d, tree, random.LibCtx());
+  EXPECT_TRUE(dirty.dirty);
+  EXPECT_EQ(dirty.id, clean.id);
+  EXPECT_NE(dirty.ToString().find("(dirty)"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace coffer::state
