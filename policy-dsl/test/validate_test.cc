@@ -134,6 +134,9 @@ TEST(Validate, ChecksConditionValueTypes) {
   EXPECT_EQ(errors(R"({"BinaryEquals":{"s3:x-amz-content-sha256":"not base64!"}})"), 1u);
   EXPECT_EQ(errors(R"({"ArnLike":{"aws:userid":"arn:aws:iam"}})"), 1u);
   EXPECT_EQ(errors(R"({"DateGreaterThan":{"aws:CurrentTime":"2026-13-01T00:00:00Z"}})"), 1u);
+  EXPECT_EQ(errors(R"({"DateGreaterThan":{"aws:CurrentTime":"2026-02-29T00:00:00Z"}})"), 1u);
+  EXPECT_EQ(errors(R"({"DateGreaterThan":{"aws:CurrentTime":"2028-02-29T00:00:00Z"}})"), 0u);
+  EXPECT_EQ(errors(R"({"DateGreaterThan":{"aws:CurrentTime":"2026-04-31"}})"), 1u);
   EXPECT_EQ(errors(R"({"StringEquals":{"s3:prefix":[]}})"), 1u);
   EXPECT_EQ(errors(R"({"ForAllValues:StringLikeIfExists":{"jwt:groups":"a*"}})"), 0u);
   EXPECT_EQ(errors(R"({"StringEquals":{"s3:ExistingObjectTag/team":"x","ldap:user":"y"}})"), 0u);

@@ -27,6 +27,12 @@ std::optional<int64_t> Digits(std::string_view text, size_t at, size_t n) {
   return out;
 }
 
+int64_t DaysInMonth(int64_t y, int64_t m) {
+  constexpr int64_t kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  return m == 2 && leap ? 29 : kDays[m - 1];
+}
+
 bool Compares(Compare compare, int64_t request, int64_t policy) {
   switch (compare) {
     case Compare::kEq:
@@ -84,7 +90,8 @@ std::optional<int64_t> ParseDateMillis(std::string_view text) {
   const auto y = Digits(text, 0, 4);
   const auto mo = Digits(text, 5, 2);
   const auto d = Digits(text, 8, 2);
-  if (!y || !mo || !d || text[7] != '-' || *mo < 1 || *mo > 12 || *d < 1 || *d > 31) {
+  if (!y || !mo || !d || text[7] != '-' || *mo < 1 || *mo > 12 || *d < 1 ||
+      *d > DaysInMonth(*y, *mo)) {
     return std::nullopt;
   }
   int64_t millis = DaysFromCivil(*y, *mo, *d) * 86400 * 1000;
