@@ -116,6 +116,29 @@ Sha256Digest Crypto::HmacSha256(std::string_view key, std::string_view data) con
   return outer;
 }
 
+std::string Crypto::HmacSha1(std::string_view key, std::string_view data) const {
+  // SHA-1 has the same 64-byte block as SHA-256; the digest is 20 bytes.
+  ScopedMdCtx ctx;
+  unsigned char block[kHmacBlockBytes] = {};
+  if (key.size() > kHmacBlockBytes) {
+    DigestWith(ctx.get(), sha1_, key, {}, block);
+  } else {
+    std::memcpy(block, key.data(), key.size());
+  }
+  unsigned char pad[kHmacBlockBytes];
+  const std::string_view pad_view(reinterpret_cast<const char*>(pad), kHmacBlockBytes);
+  for (std::size_t i = 0; i < kHmacBlockBytes; ++i) pad[i] = block[i] ^ 0x36;
+  unsigned char inner[20];
+  DigestWith(ctx.get(), sha1_, pad_view, data, inner);
+  for (std::size_t i = 0; i < kHmacBlockBytes; ++i) pad[i] = block[i] ^ 0x5c;
+  unsigned char outer[20];
+  DigestWith(ctx.get(), sha1_, pad_view, std::string_view(reinterpret_cast<const char*>(inner), 20),
+             outer);
+  volatile unsigned char* wipe = block;
+  for (std::size_t i = 0; i < kHmacBlockBytes; ++i) wipe[i] = 0;
+  return std::string(reinterpret_cast<const char*>(outer), 20);
+}
+
 std::unique_ptr<HashStream> Crypto::NewSha256() const {
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   COFFER_ASSERT(ctx != nullptr);

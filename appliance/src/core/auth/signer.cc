@@ -151,8 +151,11 @@ std::string ChunkSigner::FinalWithTrailers(
   std::string out = ZeroChunk();
   std::string canonical;
   for (const auto& [name, value] : trailers) {
-    canonical += name + ":" + value + "\n";
-    out += name + ":" + value + "\r\n";
+    for (std::string* target : {&canonical, &out}) {
+      target->append(name).append(":").append(value);
+    }
+    canonical += '\n';
+    out += "\r\n";
   }
   const std::string signature = TrailerSignature(
       crypto_, streaming_.signing_key, streaming_.amz_date, streaming_.scope, previous_, canonical);
@@ -170,7 +173,7 @@ std::string ChunkSigner::UnsignedChunk(std::string_view data) {
 std::string ChunkSigner::UnsignedFinal(
     const std::vector<std::pair<std::string, std::string>>& trailers) {
   std::string out = "0\r\n";
-  for (const auto& [name, value] : trailers) out += name + ":" + value + "\r\n";
+  for (const auto& [name, value] : trailers) out.append(name).append(":").append(value) += "\r\n";
   out += "\r\n";
   return out;
 }

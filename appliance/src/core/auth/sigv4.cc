@@ -76,7 +76,7 @@ struct Components {
   std::optional<std::string_view> signature;
 };
 
-base::Error Malformed(std::string detail) {
+base::Error Malformed(const std::string& detail) {
   return MakeS3Error(S3ErrorCode::kAuthorizationHeaderMalformed, detail);
 }
 
@@ -213,7 +213,7 @@ struct PresignedFields {
       token, content_sha256;
 };
 
-base::Error QueryError(std::string detail) {
+base::Error QueryError(const std::string& detail) {
   return MakeS3Error(S3ErrorCode::kAuthorizationQueryParametersError, detail);
 }
 
@@ -300,6 +300,10 @@ base::Result<base::WallTime> ParseHttpDate(std::string_view text) {
   static constexpr std::array<std::string_view, 12> kMonths = {
       "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   if (text.size() == 16) return ParseAmzDate(text);
+  // Legacy clients (Signature V2 era) write the zone as "+0000"; same instant.
+  if (text.size() == 31 && text.substr(25) == " +0000") {
+    return ParseHttpDate(std::string(text.substr(0, 25)) + " GMT");
+  }
   if (text.size() != 29 || text[3] != ',' || text[4] != ' ' || text[7] != ' ' || text[11] != ' ' ||
       text[16] != ' ' || text[19] != ':' || text[22] != ':' || text.substr(25) != " GMT") {
     return base::InvalidArgument("the date is not an IMF-fixdate");

@@ -10,7 +10,8 @@ list(APPEND COFFER_CORE_SRCS
   src/core/auth/verifier.cc
   src/core/auth/body_reader.cc
   src/core/auth/aws_chunked.cc
-  src/core/auth/signer.cc)
+  src/core/auth/signer.cc
+  src/core/auth/sigv2.cc)
 list(APPEND COFFER_CORE_TEST_SRCS
   test/core/auth/test_support.cc
   test/core/auth/canonical_test.cc

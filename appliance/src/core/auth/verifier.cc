@@ -4,6 +4,7 @@
 
 #include "coffer/core/auth/checksum.h"
 #include "coffer/core/auth/signature.h"
+#include "coffer/core/auth/sigv2.h"
 
 namespace coffer::core::auth {
 
@@ -58,12 +59,7 @@ base::Result<Scheme> DetectScheme(const HttpRequest& request, const QueryParams&
   return Scheme::kAnonymous;
 }
 
-base::Error RefuseV2(bool allow_sigv2) {
-  if (allow_sigv2) {
-    return MakeS3Error(S3ErrorCode::kNotImplemented,
-                       "AWS Signature Version 2 verification is not available in this build; "
-                       "sign requests with AWS Signature Version 4 (AWS4-HMAC-SHA256)");
-  }
+base::Error RefuseV2() {
   // SECURITY: V2 is HMAC-SHA1 over a weaker canonical form, and its presigned
   // URLs carry an absolute expiry of the client's choosing.
   return MakeS3Error(S3ErrorCode::kInvalidRequest,
@@ -209,7 +205,8 @@ base::Result<Authentication> Verifier::Verify(const HttpRequest& request,
   COFFER_ASSIGN_OR_RETURN(Scheme scheme, DetectScheme(request, parsed.query));
   switch (scheme) {
     case Scheme::kV2:
-      return RefuseV2(options_.allow_sigv2);
+      if (!options_.allow_sigv2) return RefuseV2();
+      return VerifySigV2(crypto_, request, parsed.raw_path, parsed.query, lookup, now, options_);
     case Scheme::kV4Header:
       parsed.authorization = request.Header("authorization");
       return VerifyHeader(request, parsed, lookup, now);

@@ -5,6 +5,7 @@
 #include "coffer/core/auth/body_reader.h"
 #include "coffer/core/auth/signature.h"
 #include "coffer/core/auth/signer.h"
+#include "coffer/core/auth/sigv2.h"
 
 #include "test_support.h"
 
@@ -207,11 +208,46 @@ TEST_F(VerifierTest, SignatureV2IsRefusedWithAClearMessage) {
   EXPECT_NE(refused.error().message().find("Signature Version 2"), std::string::npos);
   HttpRequest query = Get("/bkt/k?AWSAccessKeyId=AKIDEXAMPLE&Expires=1441000000&Signature=abc");
   EXPECT_EQ(CodeOf(Verify(query)), S3ErrorCode::kInvalidRequest);
+}
+
+// The two Signature V2 examples of the S3 developer guide, path-style.
+TEST_F(VerifierTest, SignatureV2VerifiesOnlyWhenEnabled) {
   VerifierOptions legacy;
   legacy.allow_sigv2 = true;
-  Verifier lenient(env_.crypto(), cache_, legacy);
-  EXPECT_EQ(CodeOf(lenient.Verify(header, testing::TestLookup(), SuiteTime())),
-            S3ErrorCode::kNotImplemented);
+  Verifier v2(env_.crypto(), cache_, legacy);
+  const CredentialLookup lookup = [](std::string_view key) -> base::Result<Credential> {
+    if (key != "AKIAIOSFODNN7EXAMPLE") return base::NotFound("unknown");
+    return Credential{base::Secret("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"), "legacy",
+                      std::nullopt};
+  };
+  HttpRequest header = Get("/johnsmith/photos/puppy.jpg");
+  header.headers = {{"host", "s3.amazonaws.com"},
+                    {"date", "Tue, 27 Mar 2007 19:36:42 +0000"},
+                    {"authorization", "AWS AKIAIOSFODNN7EXAMPLE:bWq2s1WEIj+Ydj0vQ697zp+IXMU="}};
+  const base::WallTime t = *ParseHttpDate("Tue, 27 Mar 2007 19:36:42 GMT");
+  EXPECT_EQ(SigV2StringToSign(header, "Tue, 27 Mar 2007 19:36:42 +0000",
+                              "/johnsmith/photos/puppy.jpg", {}),
+            "GET\n\n\nTue, 27 Mar 2007 19:36:42 +0000\n/johnsmith/photos/puppy.jpg");
+  auto auth = v2.Verify(header, lookup, t);
+  ASSERT_TRUE(auth.has_value()) << auth.error().message();
+  EXPECT_EQ(auth->principal, "legacy");
+  EXPECT_EQ(CodeOf(Verify(header, t)), S3ErrorCode::kInvalidRequest);
+  EXPECT_EQ(CodeOf(v2.Verify(header, lookup, t + minutes(16))), S3ErrorCode::kRequestTimeTooSkewed);
+  HttpRequest tampered = header;
+  tampered.target = "/johnsmith/photos/kitten.jpg";
+  EXPECT_EQ(CodeOf(v2.Verify(tampered, lookup, t)), S3ErrorCode::kSignatureDoesNotMatch);
+
+  HttpRequest query =
+      Get("/johnsmith/photos/puppy.jpg?AWSAccessKeyId=AKIAIOSFODNN7EXAMPLE&"
+          "Signature=NpgCjnDzrM%2BWFzoENXmpNDUsSn8%3D&Expires=1175139620");
+  query.headers = {{"host", "s3.amazonaws.com"}};
+  ASSERT_TRUE(v2.Verify(query, lookup, t).has_value());
+  const base::WallTime expiry = base::WallTime(seconds(1175139620));
+  EXPECT_EQ(CodeOf(v2.Verify(query, lookup, expiry + seconds(1))), S3ErrorCode::kAccessDenied);
+  // An expiry more than 7 days ahead is refused, valid signature or not.
+  EXPECT_EQ(CodeOf(v2.Verify(query, lookup, expiry - std::chrono::hours(24 * 7) - seconds(1))),
+            S3ErrorCode::kAccessDenied);
+  EXPECT_EQ(CodeOf(Verify(query, t)), S3ErrorCode::kInvalidRequest);
 }
 
 TEST_F(VerifierTest, AnonymousAndMixedMechanisms) {

@@ -57,6 +57,8 @@ class Crypto {
   std::string Sha256Hex(std::string_view data) const;
   // HMAC-SHA256 (RFC 2104) of `data` under `key`.
   Sha256Digest HmacSha256(std::string_view key, std::string_view data) const;
+  // HMAC-SHA1, raw 20 bytes. Only for legacy Signature V2.
+  std::string HmacSha1(std::string_view key, std::string_view data) const;
 
   std::unique_ptr<HashStream> NewSha256() const;
   std::unique_ptr<HashStream> NewSha1() const;

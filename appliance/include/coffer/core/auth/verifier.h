@@ -14,7 +14,7 @@
 // SignatureDoesNotMatch, RequestTimeTooSkewed, AccessDenied,
 // AuthorizationHeaderMalformed, AuthorizationQueryParametersError,
 // MissingSecurityHeader, InvalidToken, InvalidArgument, InvalidRequest,
-// InvalidURI, MissingContentLength, NotImplemented. Errors from the
+// InvalidURI, MissingContentLength. Errors from the
 // credential lookup other than kNotFound pass through unchanged.
 
 #include <chrono>
@@ -55,8 +55,8 @@ struct VerifierOptions {
   std::string service = "s3";
   // Largest accepted difference between the request time and `now`.
   std::chrono::seconds skew_max{15 * 60};
-  // Legacy Signature V2. V2 verification is not implemented: with this off V2
-  // is refused as InvalidRequest, with it on as NotImplemented.
+  // Legacy Signature V2 (sigv2.h). Off: V2 is refused as InvalidRequest with
+  // a message naming V4. On: V2 is verified, presigned V2 URLs capped at 7 days.
   bool allow_sigv2 = false;
   CanonicalOptions canonical;  // S3 rules by default.
 };
