@@ -5,6 +5,7 @@
 #include <map>
 
 #include "coffer/base/bytes.h"
+
 #include "set_core.h"
 
 namespace coffer::core::storage {
@@ -15,9 +16,9 @@ std::string BucketMetaPath(std::string_view bucket) { return BucketDir(bucket) +
 std::string EncodeBucket(const BucketInfo& info) {
   const std::string body =
       "coffer-bucket 1\ncreated " +
-      std::to_string(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                         info.created.time_since_epoch())
-                         .count()) +
+      std::to_string(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(info.created.time_since_epoch())
+              .count()) +
       "\nversioning " + std::to_string(static_cast<int>(info.versioning)) + "\n";
   return body + "crc " + std::to_string(ShardChecksum(base::AsBytes(body))) + "\n";
 }
@@ -95,8 +96,8 @@ std::vector<std::string> ErasureSet::Core::HealBucket(std::string_view bucket, b
   std::vector<std::string> actions;
   auto info = ReadBucket(bucket);
   if (!info) {
-    actions.push_back("bucket " + std::string(bucket) + ": no quorum (" +
-                      info.error().ToString() + "), left alone");
+    actions.push_back("bucket " + std::string(bucket) + ": no quorum (" + info.error().ToString() +
+                      "), left alone");
     return actions;
   }
   const std::string text = EncodeBucket(*info);

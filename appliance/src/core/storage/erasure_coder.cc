@@ -1,9 +1,10 @@
 #include "coffer/core/storage/erasure_coder.h"
 
+#include <algorithm>
+#include <string>
+
 #include <isa-l/crc64.h>
 #include <isa-l/erasure_code.h>
-
-#include <string>
 
 namespace coffer::core::storage {
 
@@ -37,6 +38,27 @@ void ErasureCoder::Encode(std::size_t shard_len, std::span<std::byte* const> dat
   ec_encode_data(static_cast<int>(shard_len), data_, parity_, tables,
                  reinterpret_cast<unsigned char**>(const_cast<std::byte**>(data.data())),
                  reinterpret_cast<unsigned char**>(const_cast<std::byte**>(parity.data())));
+}
+
+void ErasureCoder::EncodeWithChecksums(std::size_t shard_len, std::span<std::byte* const> shards,
+                                       std::span<std::uint64_t> sums) const {
+  const auto n = static_cast<std::size_t>(total_shards());
+  const auto k = static_cast<std::size_t>(data_);
+  COFFER_ASSERT(shards.size() == n);
+  COFFER_ASSERT(sums.size() == n);
+  // 16 KiB per shard keeps a slice of every shard in L2 while it is hashed.
+  constexpr std::size_t kSlice = 16 * 1024;
+  std::vector<std::byte*> slice(n);
+  for (std::size_t i = 0; i < n; ++i) sums[i] = 0;
+  for (std::size_t off = 0; off < shard_len; off += kSlice) {
+    const std::size_t len = std::min(kSlice, shard_len - off);
+    for (std::size_t i = 0; i < n; ++i) slice[i] = shards[i] + off;
+    Encode(len, std::span(slice).first(k), std::span(slice).subspan(k));
+    for (std::size_t i = 0; i < n; ++i) {
+      // CRC-64 chains: the sum of the previous slices seeds the next.
+      sums[i] = crc64_ecma_refl(sums[i], reinterpret_cast<const unsigned char*>(slice[i]), len);
+    }
+  }
 }
 
 base::Status ErasureCoder::Reconstruct(std::size_t shard_len, std::span<std::byte* const> shards,

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "coffer/base/bytes.h"
+
 #include "set_core.h"
 
 namespace coffer::core::storage {
@@ -26,7 +27,7 @@ std::string VersionName(const ObjectVersion& v) {
 void DropDangling(Core& core, std::string_view bucket, std::string_view key, const Resolved& r,
                   bool dry_run, HealObjectResult& out) {
   int without = 0;
-  for (const DriveMeta& m : r.metas) without += m.not_found() ? 1 : 0;
+  for (const DriveMeta& m : r.metas) without += m.answered_empty() ? 1 : 0;
   if (without <= core.drives() - core.read_quorum()) {
     out.outcome = HealOutcome::kUnrecoverable;
     out.actions.push_back("metadata on too few drives to agree on a version");
@@ -75,8 +76,7 @@ base::Status HealVersion(Core& core, std::string_view bucket, std::string_view k
     for (int d = 0; d < core.drives(); ++d) {
       if (!targets[static_cast<std::size_t>(d)]) continue;
       out.actions.push_back(DriveName(d) + (dry_run ? ": would rebuild" : ": rebuilt") +
-                            " shard of " + VersionName(v) + " part " +
-                            std::to_string(part.number));
+                            " shard of " + VersionName(v) + " part " + std::to_string(part.number));
     }
     if (dry_run || std::none_of(targets.begin(), targets.end(), [](bool t) { return t; })) {
       continue;
@@ -93,8 +93,8 @@ base::Status HealVersion(Core& core, std::string_view bucket, std::string_view k
         inline_fix[static_cast<std::size_t>(d)] = (*rebuilt)[static_cast<std::size_t>(d)];
         continue;
       }
-      const std::string from = std::string(kStagingDir) + "/" + staged + "/part." +
-                               std::to_string(part.number);
+      const std::string from =
+          std::string(kStagingDir) + "/" + staged + "/part." + std::to_string(part.number);
       COFFER_RETURN_IF_ERROR(
           core.drive(d)->Rename(from, src.dir + "/part." + std::to_string(part.number)));
     }
@@ -105,8 +105,8 @@ base::Status HealVersion(Core& core, std::string_view bucket, std::string_view k
 
 }  // namespace
 
-base::Result<HealObjectResult> Core::HealObjectLocked(std::string_view bucket,
-                                                      std::string_view key, bool dry_run) {
+base::Result<HealObjectResult> Core::HealObjectLocked(std::string_view bucket, std::string_view key,
+                                                      bool dry_run) {
   HealObjectResult out;
   out.bucket = std::string(bucket);
   out.key = std::string(key);
@@ -147,8 +147,7 @@ base::Result<HealObjectResult> Core::HealObjectLocked(std::string_view bucket,
       out.actions.push_back(DriveName(d) + (dry_run ? ": would rewrite" : ": rewrote") +
                             " xl.meta");
       if (!dry_run) {
-        auto status = drv->WriteAtomic(dir + "/" + std::string(kXlMetaName),
-                                       base::AsBytes(bytes));
+        auto status = drv->WriteAtomic(dir + "/" + std::string(kXlMetaName), base::AsBytes(bytes));
         if (!status) out.outcome = HealOutcome::kFailed;
       }
     }
@@ -166,8 +165,7 @@ base::Result<HealObjectResult> Core::HealObjectLocked(std::string_view bucket,
   return out;
 }
 
-base::Result<HealObjectResult> ErasureSet::HealObject(std::string_view bucket,
-                                                      std::string_view key,
+base::Result<HealObjectResult> ErasureSet::HealObject(std::string_view bucket, std::string_view key,
                                                       const HealOptions& options) {
   COFFER_RETURN_IF_ERROR(ValidateBucketName(bucket));
   COFFER_RETURN_IF_ERROR(ValidateObjectKey(key));
@@ -190,16 +188,23 @@ base::Result<HealReport> ErasureSet::HealAll(const HealOptions& options) {
     for (const std::string& key : *keys) {
       auto result = HealObject(bucket, key, options);
       if (!result) {
-        HealObjectResult failed{bucket, key, HealOutcome::kFailed,
-                                {result.error().ToString()}};
+        HealObjectResult failed{bucket, key, HealOutcome::kFailed, {result.error().ToString()}};
         result = failed;
       }
       switch (result->outcome) {
-        case HealOutcome::kHealthy: ++report.healthy; break;
+        case HealOutcome::kHealthy:
+          ++report.healthy;
+          break;
         case HealOutcome::kHealed:
-        case HealOutcome::kWouldHeal: ++report.healed; break;
-        case HealOutcome::kUnrecoverable: ++report.unrecoverable; break;
-        case HealOutcome::kFailed: ++report.failed; break;
+        case HealOutcome::kWouldHeal:
+          ++report.healed;
+          break;
+        case HealOutcome::kUnrecoverable:
+          ++report.unrecoverable;
+          break;
+        case HealOutcome::kFailed:
+          ++report.failed;
+          break;
       }
       report.objects.push_back(std::move(result).value());
     }

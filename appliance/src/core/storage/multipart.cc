@@ -10,6 +10,7 @@
 #include <algorithm>
 
 #include "coffer/base/bytes.h"
+
 #include "md5.h"
 #include "set_core.h"
 
@@ -38,8 +39,8 @@ std::string PartMetaPath(std::string_view bucket, std::string_view id, std::uint
 }
 
 // Reads the upload's agreed record; the key is kept in its version_id field.
-base::Result<ObjectVersion> ReadUpload(Core& core, std::string_view bucket,
-                                       std::string_view key, std::string_view id) {
+base::Result<ObjectVersion> ReadUpload(Core& core, std::string_view bucket, std::string_view key,
+                                       std::string_view id) {
   COFFER_RETURN_IF_ERROR(ValidateUploadId(id));
   const Resolved r = core.ResolvePath(UploadDir(bucket, id) + "/upload.meta");
   if (r.versions.empty()) {
@@ -80,16 +81,15 @@ base::Result<std::string> ErasureSet::NewMultipartUpload(std::string_view bucket
   const std::string id = core_->NewUuid();
   ObjectVersion v;
   v.version_id = std::string(key);
-  v.mod_time_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                      core_->Now().time_since_epoch())
-                      .count();
+  v.mod_time_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(core_->Now().time_since_epoch()).count();
   v.content_type = options.content_type;
   v.user_metadata = options.user_metadata;
   v.encryption = options.encryption;
-  v.erasure = ErasureMeta{static_cast<std::uint8_t>(core_->data()),
-                          static_cast<std::uint8_t>(core_->parity()),
-                          core_->options().block_size_bytes,
-                          static_cast<std::uint8_t>(core_->DistributionStart(key)), 0};
+  v.erasure =
+      ErasureMeta{static_cast<std::uint8_t>(core_->data()),
+                  static_cast<std::uint8_t>(core_->parity()), core_->options().block_size_bytes,
+                  static_cast<std::uint8_t>(core_->DistributionStart(key)), 0};
   auto status = WriteEverywhere(*core_, UploadDir(bucket, id) + "/upload.meta", v, {});
   if (!status) {
     for (int d = 0; d < core_->drives(); ++d) {
@@ -101,8 +101,8 @@ base::Result<std::string> ErasureSet::NewMultipartUpload(std::string_view bucket
 }
 
 base::Result<PartInfo> ErasureSet::PutObjectPart(std::string_view bucket, std::string_view key,
-                                                 std::string_view upload_id,
-                                                 std::uint32_t number, BodySource& body) {
+                                                 std::string_view upload_id, std::uint32_t number,
+                                                 BodySource& body) {
   if (number < 1 || number > kMaxPartNumber) {
     return base::InvalidArgument("part number must be 1..10000");
   }
@@ -134,10 +134,9 @@ base::Result<PartInfo> ErasureSet::PutObjectPart(std::string_view bucket, std::s
             .has_value();
   }
   auto status = WriteEverywhere(*core_, meta_path, part, usable);
-  const std::string dropped = status ? (before.versions.empty()
-                                            ? std::string()
-                                            : before.versions.front().version.data_dir)
-                                     : part.data_dir;
+  const std::string dropped =
+      status ? (before.versions.empty() ? std::string() : before.versions.front().version.data_dir)
+             : part.data_dir;
   for (int d = 0; d < core_->drives(); ++d) {
     env::Drive* drv = core_->drive(d);
     if (drv != nullptr && !dropped.empty()) {
@@ -175,8 +174,8 @@ base::Result<std::vector<PartInfo>> ErasureSet::ListParts(std::string_view bucke
     const Resolved r = core_->ResolvePath(PartMetaPath(bucket, upload_id, n));
     if (r.versions.empty()) continue;
     const ObjectVersion& v = r.versions.front().version;
-    out.push_back(PartInfo{n, v.size_bytes, v.etag,
-                           base::WallTime(std::chrono::nanoseconds(v.mod_time_ns))});
+    out.push_back(
+        PartInfo{n, v.size_bytes, v.etag, base::WallTime(std::chrono::nanoseconds(v.mod_time_ns))});
   }
   return out;
 }
@@ -287,8 +286,8 @@ base::Result<std::vector<UploadInfo>> ErasureSet::ListMultipartUploads(std::stri
     if (r.versions.empty()) continue;
     const ObjectVersion& v = r.versions.front().version;
     if (!std::string_view(v.version_id).starts_with(prefix)) continue;
-    out.push_back(UploadInfo{v.version_id, id,
-                             base::WallTime(std::chrono::nanoseconds(v.mod_time_ns))});
+    out.push_back(
+        UploadInfo{v.version_id, id, base::WallTime(std::chrono::nanoseconds(v.mod_time_ns))});
   }
   std::sort(out.begin(), out.end(), [](const UploadInfo& a, const UploadInfo& b) {
     return std::tie(a.key, a.initiated, a.upload_id) < std::tie(b.key, b.initiated, b.upload_id);

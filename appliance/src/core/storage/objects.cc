@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "coffer/base/bytes.h"
+
 #include "set_core.h"
 
 namespace coffer::core::storage {
@@ -70,8 +71,8 @@ std::int64_t Core::NextModTime(const Resolved& r) {
   return std::max(now, newest + 1);
 }
 
-base::Status Core::RemoveVersions(std::string_view bucket, std::string_view key,
-                                  const Resolved& r, const std::vector<std::string>& remove) {
+base::Status Core::RemoveVersions(std::string_view bucket, std::string_view key, const Resolved& r,
+                                  const std::vector<std::string>& remove) {
   const std::string dir = ObjectDir(bucket, key);
   const std::string meta_path = dir + "/" + std::string(kXlMetaName);
   std::vector<AgreedVersion> kept;
@@ -189,9 +190,9 @@ base::Result<ObjectInfo> ErasureSet::GetObject(std::string_view bucket, std::str
     }
     part_start += part.size_bytes;
   }
-  const bool degraded = std::count(bad.begin(), bad.end(), true) > 0 ||
-                        std::count(agreed.holders.begin(), agreed.holders.end(), true) <
-                            core_->drives();
+  const bool degraded =
+      std::count(bad.begin(), bad.end(), true) > 0 ||
+      std::count(agreed.holders.begin(), agreed.holders.end(), true) < core_->drives();
   if (degraded && core_->options().heal_on_read) core_->ScheduleHeal(bucket, key);
   COFFER_RETURN_IF_ERROR(status);
   return ToObjectInfo(bucket, key, v, &agreed == &r.versions.front());
@@ -211,8 +212,7 @@ base::Result<ObjectInfo> ErasureSet::StatObject(std::string_view bucket, std::st
   return ToObjectInfo(bucket, key, v, *found == &r.versions.front());
 }
 
-base::Result<DeleteResult> ErasureSet::DeleteObject(std::string_view bucket,
-                                                    std::string_view key,
+base::Result<DeleteResult> ErasureSet::DeleteObject(std::string_view bucket, std::string_view key,
                                                     std::string_view version_id) {
   COFFER_RETURN_IF_ERROR(ValidateObjectKey(key));
   COFFER_ASSIGN_OR_RETURN(BucketInfo binfo, core_->ReadBucket(bucket));
@@ -224,9 +224,8 @@ base::Result<DeleteResult> ErasureSet::DeleteObject(std::string_view bucket,
   if (!version_id.empty() || binfo.versioning == VersioningState::kUnversioned) {
     const std::string stored =
         version_id.empty() || version_id == kNullVersionId ? "" : std::string(version_id);
-    const bool exists = std::any_of(r.versions.begin(), r.versions.end(), [&](const auto& v) {
-      return v.version.version_id == stored;
-    });
+    const bool exists = std::any_of(r.versions.begin(), r.versions.end(),
+                                    [&](const auto& v) { return v.version.version_id == stored; });
     // S3 answers a delete of something absent with success.
     if (!exists) return DeleteResult{PublicVersionId(stored), false};
     COFFER_RETURN_IF_ERROR(core_->RemoveVersions(bucket, key, r, {stored}));
@@ -237,10 +236,10 @@ base::Result<DeleteResult> ErasureSet::DeleteObject(std::string_view bucket,
   const bool enabled = binfo.versioning == VersioningState::kEnabled;
   marker.version_id = enabled ? core_->NewUuid() : "";
   marker.mod_time_ns = core_->NextModTime(r);
-  marker.erasure = ErasureMeta{static_cast<std::uint8_t>(core_->data()),
-                               static_cast<std::uint8_t>(core_->parity()),
-                               core_->options().block_size_bytes,
-                               static_cast<std::uint8_t>(core_->DistributionStart(key)), 0};
+  marker.erasure =
+      ErasureMeta{static_cast<std::uint8_t>(core_->data()),
+                  static_cast<std::uint8_t>(core_->parity()), core_->options().block_size_bytes,
+                  static_cast<std::uint8_t>(core_->DistributionStart(key)), 0};
   std::vector<std::string> replace;
   if (!enabled) replace.push_back("");
   COFFER_RETURN_IF_ERROR(core_->CommitVersion(bucket, key, r, marker, {}, "", replace));

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "coffer/base/bytes.h"
+
 #include "set_core.h"
 
 namespace coffer::core::storage {
@@ -26,6 +27,7 @@ std::vector<DriveMeta> ErasureSet::Core::ReadMetas(std::string_view path) {
     auto meta = DecodeXlMeta(*raw);
     if (!meta) {
       m.error = meta.error();
+      m.corrupt = true;
       continue;
     }
     m.meta = std::move(meta).value();
@@ -51,7 +53,7 @@ Resolved ErasureSet::Core::ResolvePath(std::string_view meta_path) {
   std::map<std::string, AgreedVersion> seen;
   for (int d = 0; d < drives(); ++d) {
     const DriveMeta& m = r.metas[static_cast<std::size_t>(d)];
-    if (m.found() || m.not_found()) ++r.answered;
+    if (m.found() || m.answered_empty()) ++r.answered;
     if (!m.found()) continue;
     for (const ObjectVersion& v : m.meta.versions) {
       auto [it, inserted] = seen.try_emplace(VersionSignature(v));
@@ -77,9 +79,8 @@ Resolved ErasureSet::Core::ResolvePath(std::string_view meta_path) {
   // Two agreed copies of one version id (a crash between two writes of the
   // same null version) keep only the newest.
   std::set<std::string> ids;
-  std::erase_if(r.versions, [&](const AgreedVersion& v) {
-    return !ids.insert(v.version.version_id).second;
-  });
+  std::erase_if(r.versions,
+                [&](const AgreedVersion& v) { return !ids.insert(v.version.version_id).second; });
   return r;
 }
 
@@ -181,8 +182,10 @@ base::Status ErasureSet::Core::CommitVersion(std::string_view bucket, std::strin
   std::vector<AgreedVersion> kept;
   std::vector<std::string> dropped_dirs;
   for (const AgreedVersion& v : r.versions) {
-    if (!Contains(replace, v.version.version_id)) kept.push_back(v);
-    else if (!v.version.data_dir.empty()) dropped_dirs.push_back(v.version.data_dir);
+    if (!Contains(replace, v.version.version_id))
+      kept.push_back(v);
+    else if (!v.version.data_dir.empty())
+      dropped_dirs.push_back(v.version.data_dir);
   }
   std::vector<bool> usable(static_cast<std::size_t>(drives()), true);
   if (!usable_in.empty()) usable = usable_in;
@@ -228,8 +231,10 @@ void ErasureSet::Core::RollBack(const Resolved& r, std::string_view meta_path,
     if (drv == nullptr) continue;
     const DriveMeta& before = r.metas[static_cast<std::size_t>(d)];
     if (written[static_cast<std::size_t>(d)]) {
-      if (before.found()) (void)drv->WriteAtomic(meta_path, base::AsBytes(before.raw));
-      else (void)drv->Remove(meta_path);
+      if (before.found())
+        (void)drv->WriteAtomic(meta_path, base::AsBytes(before.raw));
+      else
+        (void)drv->Remove(meta_path);
     }
     if (!data_dir.empty()) (void)drv->RemoveAll(data_dir);
   }

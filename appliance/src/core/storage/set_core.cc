@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 
 #include "coffer/base/bytes.h"
+
 #include "md5.h"
 
 namespace coffer::core::storage {

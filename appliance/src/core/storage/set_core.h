@@ -66,8 +66,13 @@ struct DriveMeta {
   std::optional<base::Error> error;
   XlMeta meta;
   std::string raw;  // The bytes read, to roll back to.
+  // The drive returned bytes that fail to decode (rot, torn write): it
+  // answered, and holds no usable version. A read error is not an answer.
+  bool corrupt = false;
   bool found() const { return !error.has_value(); }
   bool not_found() const { return error && error->code() == base::ErrorCode::kNotFound; }
+  // Answered without any version: nothing there, or nothing usable.
+  bool answered_empty() const { return not_found() || corrupt; }
 };
 
 // The versions a read quorum of drives agree on, newest first, with the
@@ -140,8 +145,7 @@ class ErasureSet::Core {
   bool Reachable(const Resolved& r, int d);
   // Finds a version ("" stored id for null) among the agreed ones.
   base::Result<const AgreedVersion*> FindVersion(const Resolved& r, std::string_view bucket,
-                                                 std::string_view key,
-                                                 std::string_view version_id);
+                                                 std::string_view key, std::string_view version_id);
   // Writes per-drive metadata lists; returns which drives succeeded.
   std::vector<bool> WriteMetas(std::string_view path, const std::vector<std::optional<XlMeta>>& m);
   // Builds drive `d`'s list from the agreed versions: its own copy of each
@@ -154,8 +158,9 @@ class ErasureSet::Core {
   // stored version ids it supersedes. Renames staging/<staged> into the object
   // folder first when staged is non-empty. Rolls back without quorum.
   base::Status CommitVersion(std::string_view bucket, std::string_view key, const Resolved& r,
-                             const ObjectVersion& version, const std::vector<std::string>& inline_shards,
-                             std::string_view staged, const std::vector<std::string>& replace,
+                             const ObjectVersion& version,
+                             const std::vector<std::string>& inline_shards, std::string_view staged,
+                             const std::vector<std::string>& replace,
                              const std::vector<bool>& usable = {});
 
   // Drops the versions with stored ids in `remove` (all drives, quorum,

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "coffer/base/bytes.h"
+
 #include "set_core.h"
 
 namespace coffer::core::storage {
@@ -22,10 +23,9 @@ struct DriveFormat {
 namespace {
 
 std::string FormatBody(const DriveFormat& f) {
-  return "coffer-format 1\nset " + f.set_id + "\nindex " + std::to_string(f.index) +
-         "\ndrives " + std::to_string(f.drives) + "\ndata " + std::to_string(f.data) +
-         "\nparity " + std::to_string(f.parity) + "\nblock " +
-         std::to_string(f.block_size_bytes) + "\n";
+  return "coffer-format 1\nset " + f.set_id + "\nindex " + std::to_string(f.index) + "\ndrives " +
+         std::to_string(f.drives) + "\ndata " + std::to_string(f.data) + "\nparity " +
+         std::to_string(f.parity) + "\nblock " + std::to_string(f.block_size_bytes) + "\n";
 }
 
 std::string EncodeFormat(const DriveFormat& f) {
@@ -114,8 +114,10 @@ base::Status SetOpener::Run() {
       auto text = f.drive->ReadAll(kFormatPath);
       if (text) {
         auto format = DecodeFormat(*text);
-        if (format) f.format = *format;
-        else f.error = format.error().ToString();
+        if (format)
+          f.format = *format;
+        else
+          f.error = format.error().ToString();
       } else if (text.error().code() != base::ErrorCode::kNotFound) {
         f.error = text.error().ToString();
       }
@@ -138,14 +140,14 @@ base::Status SetOpener::PickReference(std::vector<Found>& found) {
   // set id, so every node picks the same one.
   std::map<std::string, int> votes;
   for (const Found& f : found) {
-    if (f.format) votes[FormatBody(DriveFormat{f.format->set_id, 0, f.format->drives,
-                                               f.format->data, f.format->parity,
-                                               f.format->block_size_bytes})]++;
+    if (f.format)
+      votes[FormatBody(DriveFormat{f.format->set_id, 0, f.format->drives, f.format->data,
+                                   f.format->parity, f.format->block_size_bytes})]++;
   }
   const int n = core_.drives();
   if (votes.empty()) {
-    reference_ = DriveFormat{core_.NewUuid(), -1, n, core_.data(),
-                             core_.parity(), core_.options_.block_size_bytes};
+    reference_ = DriveFormat{
+        core_.NewUuid(), -1, n, core_.data(), core_.parity(), core_.options_.block_size_bytes};
     return base::Ok();
   }
   auto best = votes.begin();
@@ -192,9 +194,9 @@ void SetOpener::Place(std::vector<Found>& found) {
       empties.push_back(&f);
       continue;
     }
-    core_.extra_.push_back({f.location, -1, DriveState::kForeign,
-                            f.format ? "belongs to set " + f.format->set_id
-                                     : "holds data but no format " + f.error});
+    core_.extra_.push_back(
+        {f.location, -1, DriveState::kForeign,
+         f.format ? "belongs to set " + f.format->set_id : "holds data but no format " + f.error});
   }
   const bool fresh = reference_.index < 0;
   std::size_t next = 0;
@@ -203,8 +205,8 @@ void SetOpener::Place(std::vector<Found>& found) {
     if (slot.drive) continue;
     Found& f = *empties[next++];
     auto status = Adopt(f, i, fresh ? DriveState::kOk : DriveState::kReplaced);
-    if (!status) core_.extra_.push_back({f.location, -1, DriveState::kMissing,
-                                         status.error().ToString()});
+    if (!status)
+      core_.extra_.push_back({f.location, -1, DriveState::kMissing, status.error().ToString()});
   }
 }
 
@@ -263,8 +265,8 @@ std::vector<std::string> ErasureSet::Core::RefreshDrives(bool dry_run) {
     auto text = slot.drive->ReadAll(kFormatPath);
     if (text || text.error().code() != base::ErrorCode::kNotFound) continue;
     if (!IsEmptyDrive(*slot.drive)) continue;
-    actions.push_back("drive " + std::to_string(i) + " (" + slot.location +
-                      "): empty, " + (dry_run ? "would write" : "wrote") + " its format");
+    actions.push_back("drive " + std::to_string(i) + " (" + slot.location + "): empty, " +
+                      (dry_run ? "would write" : "wrote") + " its format");
     if (dry_run) continue;
     DriveFormat format = reference;
     format.index = i;

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "coffer/base/bytes.h"
+
 #include "md5.h"
 #include "set_core.h"
 
@@ -46,7 +47,8 @@ std::string PartPath(std::string_view dir, std::uint32_t part) {
 struct Stripe {
   Stripe(int shards, std::size_t shard_max) : stride(shard_max + kChecksumSizeBytes) {
     buffer.resize(stride * static_cast<std::size_t>(shards));
-    for (int s = 0; s < shards; ++s) ptrs.push_back(buffer.data() + stride * static_cast<std::size_t>(s));
+    for (int s = 0; s < shards; ++s)
+      ptrs.push_back(buffer.data() + stride * static_cast<std::size_t>(s));
   }
   std::size_t stride;
   std::vector<std::byte> buffer;
@@ -82,8 +84,10 @@ ShardSources SourcesFor(Core& core, const Core::PartSource& src) {
       if (VersionSignature(own) != sig) continue;
       // The shard a drive claims must be the one placement gives it.
       if (own.erasure.shard_index != expected) break;
-      if (v.inlined) out.inline_shards[static_cast<std::size_t>(d)] = &own.inline_shard;
-      else out.drives[static_cast<std::size_t>(d)] = core.drive(d);
+      if (v.inlined)
+        out.inline_shards[static_cast<std::size_t>(d)] = &own.inline_shard;
+      else
+        out.drives[static_cast<std::size_t>(d)] = core.drive(d);
       break;
     }
   }
@@ -127,8 +131,8 @@ base::Result<std::vector<bool>> GatherBlock(Core& core, const ShardSources& sour
     }
   }
   if (good < core.data()) {
-    return base::DataLoss("only " + std::to_string(good) + " of " +
-                          std::to_string(core.data()) + " shards verify");
+    return base::DataLoss("only " + std::to_string(good) + " of " + std::to_string(core.data()) +
+                          " shards verify");
   }
   return present;
 }
@@ -142,6 +146,7 @@ base::Result<Core::Encoded> Core::EncodeBody(BodySource& body, int start, std::s
   Stripe stripe(n, coder_.ShardSize(block));
   std::vector<std::byte> input(block);
   Md5 md5(env_.random().LibCtx());
+  std::vector<std::uint64_t> sums(static_cast<std::size_t>(n));
   Encoded out;
   out.ok.assign(static_cast<std::size_t>(n), false);
   COFFER_ASSIGN_OR_RETURN(std::size_t len, FillFrom(body, input));
@@ -151,8 +156,8 @@ base::Result<Core::Encoded> Core::EncodeBody(BodySource& body, int start, std::s
     out.inline_shards.assign(static_cast<std::size_t>(n), {});
     out.ok.assign(static_cast<std::size_t>(n), true);
   } else {
-    const std::string path = std::string(kStagingDir) + "/" + std::string(staged) +
-                             "/part." + std::to_string(part);
+    const std::string path =
+        std::string(kStagingDir) + "/" + std::string(staged) + "/part." + std::to_string(part);
     for (int d = 0; d < n; ++d) {
       if (drive(d) == nullptr) continue;
       auto w = drive(d)->CreateWriter(path);
@@ -161,8 +166,8 @@ base::Result<Core::Encoded> Core::EncodeBody(BodySource& body, int start, std::s
   }
   auto alive = [&] {
     if (out.inlined) return n;
-    return static_cast<int>(std::count_if(writers.begin(), writers.end(),
-                                          [](const auto& w) { return w != nullptr; }));
+    return static_cast<int>(
+        std::count_if(writers.begin(), writers.end(), [](const auto& w) { return w != nullptr; }));
   };
   while (len > 0) {
     md5.Update(std::span<const std::byte>(input.data(), len));
@@ -175,11 +180,12 @@ base::Result<Core::Encoded> Core::EncodeBody(BodySource& body, int start, std::s
       if (take > 0) std::memcpy(dst, input.data() + from, take);
       std::memset(dst + take, 0, shard_len - take);
     }
-    coder_.Encode(shard_len, std::span(stripe.ptrs).first(static_cast<std::size_t>(data())),
-                  std::span(stripe.ptrs).subspan(static_cast<std::size_t>(data())));
+    // INVARIANT: the checksum is taken before the bytes reach a drive and
+    // verified after every read (ReadChunk): the pair assertion of bitrot.
+    coder_.EncodeWithChecksums(shard_len, stripe.ptrs, sums);
     for (int s = 0; s < n; ++s) {
       std::byte* chunk = stripe.ptrs[static_cast<std::size_t>(s)];
-      PutChecksum(ShardChecksum(std::span<const std::byte>(chunk, shard_len)), chunk + shard_len);
+      PutChecksum(sums[static_cast<std::size_t>(s)], chunk + shard_len);
       const auto d = static_cast<std::size_t>(DriveOfShard(start, s));
       const std::span<const std::byte> bytes(chunk, shard_len + kChecksumSizeBytes);
       if (out.inlined) {
@@ -190,8 +196,8 @@ base::Result<Core::Encoded> Core::EncodeBody(BodySource& body, int start, std::s
     }
     if (alive() < write_quorum()) {
       return base::Unavailable("insufficient write quorum: " + std::to_string(alive()) +
-                               " drives accepted the shards, " +
-                               std::to_string(write_quorum()) + " needed");
+                               " drives accepted the shards, " + std::to_string(write_quorum()) +
+                               " needed");
     }
     COFFER_ASSIGN_OR_RETURN(len, FillFrom(body, input));
   }
@@ -219,9 +225,8 @@ base::Status Core::ReadPart(const PartSource& src, std::uint64_t offset, std::ui
     const std::uint64_t block_start = b * block;
     const std::size_t block_len = std::min<std::uint64_t>(block, src.part_size - block_start);
     const std::size_t shard_len = coder_.ShardSize(block_len);
-    COFFER_ASSIGN_OR_RETURN(auto present,
-                            GatherBlock(*this, sources, v.erasure.distribution_start, b * stride,
-                                        shard_len, stripe, bad_drives));
+    COFFER_ASSIGN_OR_RETURN(auto present, GatherBlock(*this, sources, v.erasure.distribution_start,
+                                                      b * stride, shard_len, stripe, bad_drives));
     COFFER_RETURN_IF_ERROR(coder_.Reconstruct(shard_len, stripe.ptrs, present, true));
     // Emit the requested slice of the block, shard by shard.
     std::uint64_t pos = std::max(offset, block_start);
@@ -284,26 +289,29 @@ base::Result<std::vector<std::string>> Core::RebuildPart(const PartSource& src,
   std::vector<std::unique_ptr<env::FileWriter>> writers(static_cast<std::size_t>(drives()));
   for (int d = 0; d < drives() && !v.inlined; ++d) {
     if (!targets[static_cast<std::size_t>(d)]) continue;
-    COFFER_ASSIGN_OR_RETURN(writers[static_cast<std::size_t>(d)],
-                            drive(d)->CreateWriter(std::string(kStagingDir) + "/" +
-                                                   std::string(staged) + "/part." +
-                                                   std::to_string(src.part_number)));
+    COFFER_ASSIGN_OR_RETURN(
+        writers[static_cast<std::size_t>(d)],
+        drive(d)->CreateWriter(std::string(kStagingDir) + "/" + std::string(staged) + "/part." +
+                               std::to_string(src.part_number)));
   }
   std::vector<bool> bad(static_cast<std::size_t>(drives()));
-  for (int d = 0; d < drives(); ++d) bad[static_cast<std::size_t>(d)] = !good[static_cast<std::size_t>(d)];
+  for (int d = 0; d < drives(); ++d)
+    bad[static_cast<std::size_t>(d)] = !good[static_cast<std::size_t>(d)];
   for (std::uint64_t b = 0; b * block < src.part_size; ++b) {
     const std::size_t shard_len =
         coder_.ShardSize(std::min<std::uint64_t>(block, src.part_size - b * block));
-    COFFER_ASSIGN_OR_RETURN(auto present, GatherBlock(*this, sources, start, b * stride,
-                                                      shard_len, stripe, bad));
+    COFFER_ASSIGN_OR_RETURN(auto present,
+                            GatherBlock(*this, sources, start, b * stride, shard_len, stripe, bad));
     COFFER_RETURN_IF_ERROR(coder_.Reconstruct(shard_len, stripe.ptrs, present));
     for (int d = 0; d < drives(); ++d) {
       if (!targets[static_cast<std::size_t>(d)]) continue;
       std::byte* chunk = stripe.ptrs[static_cast<std::size_t>(ShardOfDrive(start, d))];
       PutChecksum(ShardChecksum(std::span<const std::byte>(chunk, shard_len)), chunk + shard_len);
       const std::span<const std::byte> bytes(chunk, shard_len + kChecksumSizeBytes);
-      if (v.inlined) inline_out[static_cast<std::size_t>(d)].append(base::AsChars(bytes));
-      else COFFER_RETURN_IF_ERROR(writers[static_cast<std::size_t>(d)]->Append(bytes));
+      if (v.inlined)
+        inline_out[static_cast<std::size_t>(d)].append(base::AsChars(bytes));
+      else
+        COFFER_RETURN_IF_ERROR(writers[static_cast<std::size_t>(d)]->Append(bytes));
     }
   }
   for (auto& w : writers) {

@@ -1,9 +1,9 @@
 #include "coffer/core/storage/erasure_coder.h"
 
-#include <gtest/gtest.h>
-
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace coffer::core::storage {
 namespace {
@@ -56,6 +56,27 @@ TEST(ErasureCoder, RebuildsEveryLossPatternUpToParity) {
       ASSERT_TRUE(coder->Reconstruct(len, p, present_v).has_value());
       EXPECT_EQ(shards, original) << k << "+" << m << " mask " << mask;
     }
+  }
+}
+
+TEST(ErasureCoder, SlicedChecksumsEqualWholeShardChecksums) {
+  auto coder = ErasureCoder::Create(4, 2);
+  ASSERT_TRUE(coder.has_value());
+  for (std::size_t len : {1ul, 100ul, 16384ul, 16385ul, 70000ul}) {
+    std::vector<std::vector<std::byte>> shards(6);
+    std::vector<std::byte*> p;
+    for (int i = 0; i < 6; ++i) {
+      shards[i] = Pattern(len, i);
+      p.push_back(shards[i].data());
+    }
+    std::vector<std::uint64_t> sums(6);
+    coder->EncodeWithChecksums(len, p, sums);
+    auto copy = shards;
+    std::vector<std::byte*> q;
+    for (auto& s : copy) q.push_back(s.data());
+    coder->Encode(len, std::span(q).first(4), std::span(q).subspan(4));
+    EXPECT_EQ(copy, shards) << len;
+    for (int i = 0; i < 6; ++i) EXPECT_EQ(sums[i], ShardChecksum(shards[i])) << len << " " << i;
   }
 }
 

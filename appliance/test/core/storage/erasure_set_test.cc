@@ -154,8 +154,8 @@ TEST_F(ErasureSetTest, UnversionedDeleteRemovesObject) {
 }
 
 TEST_F(ErasureSetTest, ListsSortedWithPrefixDelimiterAndPages) {
-  const std::vector<std::string> all_keys = {"b/2", "a", "b/1", "c/x/y", "c", "d",
-                                             std::string(600, 'z')};
+  const std::vector<std::string> all_keys = {
+      "b/2", "a", "b/1", "c/x/y", "c", "d", std::string(600, 'z')};
   for (const std::string& k : all_keys) {
     ASSERT_TRUE(Put(k, k).has_value());
   }
@@ -196,8 +196,8 @@ TEST_F(ErasureSetTest, MultipartJoinsPartsWithMd5OfMd5sEtag) {
   auto parts = set_->ListParts("bkt1", "mp", *id);
   ASSERT_EQ(parts->size(), 2u);
   EXPECT_EQ(set_->ListMultipartUploads("bkt1", "")->size(), 1u);
-  auto done = set_->CompleteMultipartUpload("bkt1", "mp", *id,
-                                            {{1, part1->etag}, {2, part2->etag}});
+  auto done =
+      set_->CompleteMultipartUpload("bkt1", "mp", *id, {{1, part1->etag}, {2, part2->etag}});
   ASSERT_TRUE(done.has_value()) << done.error().ToString();
   EXPECT_TRUE(done->etag.ends_with("-2"));
   EXPECT_EQ(*Get("mp"), p1 + p2);

@@ -3,14 +3,14 @@
 // only the core, not the simulator): drives are maps that survive being
 // reopened, the clock moves only when told, tasks run when the test says.
 
-#include <openssl/crypto.h>
-
 #include <cstring>
 #include <deque>
-#include <set>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
+
+#include <openssl/crypto.h>
 
 #include "coffer/base/bytes.h"
 #include "coffer/env/env.h"
@@ -94,9 +94,8 @@ class MemDrive final : public env::Drive {
   base::Status RemoveAll(std::string_view path) override {
     if (disk_->offline) return base::Unavailable("offline");
     const std::string p(path);
-    std::erase_if(disk_->files, [&](const auto& kv) {
-      return kv.first == p || kv.first.starts_with(p + "/");
-    });
+    std::erase_if(disk_->files,
+                  [&](const auto& kv) { return kv.first == p || kv.first.starts_with(p + "/"); });
     return base::Ok();
   }
   base::Result<env::FileInfo> Stat(std::string_view path) override {
@@ -131,8 +130,11 @@ inline base::Result<std::unique_ptr<env::FileWriter>> MemDrive::CreateWriter(
   return std::unique_ptr<env::FileWriter>(std::make_unique<MemWriter>(*this, std::string(path)));
 }
 
-class MemEnv final : public env::Env, public base::Clock, public base::Random,
-                     public env::Scheduler, public env::LogSink {
+class MemEnv final : public env::Env,
+                     public base::Clock,
+                     public base::Random,
+                     public env::Scheduler,
+                     public env::LogSink {
  public:
   explicit MemEnv(std::uint64_t seed = 42)
       : ctx_(OSSL_LIB_CTX_new()), logger_(*this, *this), state_(seed) {}

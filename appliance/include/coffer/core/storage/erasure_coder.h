@@ -48,6 +48,13 @@ class ErasureCoder {
   void Encode(std::size_t shard_len, std::span<std::byte* const> data,
               std::span<std::byte* const> parity) const;
 
+  // Encode, plus the bitrot checksum of every shard (data and parity) into
+  // `sums` (total_shards() entries). Works in slices that stay in cache, so
+  // the checksum reads bytes the coder has just touched; the sums equal
+  // ShardChecksum of each whole shard. `shards` has total_shards() pointers.
+  void EncodeWithChecksums(std::size_t shard_len, std::span<std::byte* const> shards,
+                           std::span<std::uint64_t> sums) const;
+
   // Rebuilds the shards whose `present` flag is false, in place (only the
   // data shards when `data_only`, which is all a read needs). `shards` has
   // total_shards() pointers of `shard_len` bytes each. Returns kDataLoss when

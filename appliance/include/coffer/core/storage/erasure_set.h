@@ -137,8 +137,8 @@ class ErasureSet final : public ObjectLayer {
                                           std::string_view version_id) override;
   base::Result<ListResult> ListObjects(std::string_view bucket,
                                        const ListOptions& options) override;
-  base::Result<ListVersionsResult> ListObjectVersions(
-      std::string_view bucket, const ListVersionsOptions& options) override;
+  base::Result<ListVersionsResult> ListObjectVersions(std::string_view bucket,
+                                                      const ListVersionsOptions& options) override;
   base::Result<std::string> NewMultipartUpload(std::string_view bucket, std::string_view key,
                                                const PutOptions& options) override;
   base::Result<PartInfo> PutObjectPart(std::string_view bucket, std::string_view key,
@@ -146,9 +146,9 @@ class ErasureSet final : public ObjectLayer {
                                        BodySource& body) override;
   base::Result<std::vector<PartInfo>> ListParts(std::string_view bucket, std::string_view key,
                                                 std::string_view upload_id) override;
-  base::Result<ObjectInfo> CompleteMultipartUpload(
-      std::string_view bucket, std::string_view key, std::string_view upload_id,
-      const std::vector<CompletePart>& parts) override;
+  base::Result<ObjectInfo> CompleteMultipartUpload(std::string_view bucket, std::string_view key,
+                                                   std::string_view upload_id,
+                                                   const std::vector<CompletePart>& parts) override;
   base::Status AbortMultipartUpload(std::string_view bucket, std::string_view key,
                                     std::string_view upload_id) override;
   base::Result<std::vector<UploadInfo>> ListMultipartUploads(std::string_view bucket,
