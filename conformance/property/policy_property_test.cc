@@ -18,6 +18,7 @@
 
 #include "coffer/policy/compile.h"
 #include "coffer/policy/evaluate.h"
+#include "coffer/policy/explain.h"
 #include "coffer/policy/parse.h"
 #include "coffer/reference/reference.h"
 
@@ -208,8 +209,9 @@ Scenario GenScenario() {
   return s;
 }
 
-// Compiles and evaluates a scenario with coffer::policy.
-std::optional<Decision> Library(const Scenario& s, std::string& error) {
+// Compiles and evaluates a scenario with coffer::policy; fills `explanation` when given.
+std::optional<Decision> Library(const Scenario& s, std::string& error,
+                                Explanation* explanation = nullptr) {
   std::vector<std::shared_ptr<const CompiledPolicy>> owned;
   std::vector<const CompiledPolicy*> identity;
   auto compile = [&](const json& doc, PolicyKind kind, std::string name) -> const CompiledPolicy* {
@@ -243,6 +245,7 @@ std::optional<Decision> Library(const Scenario& s, std::string& error) {
                         .principal = s.request.principal,
                         .anonymous = s.request.anonymous,
                         .context = &ctx};
+  if (explanation != nullptr) *explanation = Explain(set, request, /*all_statements=*/true);
   return Evaluate(set, request);
 }
 
@@ -332,6 +335,27 @@ RC_GTEST_PROP(PolicyProperty, RemovingAnAllowNeverTurnsDenyIntoAllow, ()) {
   if (before.effect == Effect::kDeny && after.effect == Effect::kAllow) {
     RC_FAIL("removing an Allow turned deny into allow\n" + s.Describe());
   }
+}
+
+// Explain() matches every statement with its action patterns; Evaluate() only looks at the
+// statements the action index and the resource prefilter select. They must agree.
+RC_GTEST_PROP(PolicyProperty, ActionIndexAgreesWithFullScan, ()) {
+  const Scenario s = GenScenario();
+  std::string error;
+  Explanation e;
+  const std::optional<Decision> d = Library(s, error, &e);
+  if (!d) RC_FAIL("generated policy did not compile: " + error);
+  bool deny_applies = false;
+  bool allow_applies = false;
+  for (const StatementVerdict& v : e.statements) {
+    const bool applies = v.outcome == Outcome::kApplies || v.outcome == Outcome::kAppliesFailClosed;
+    deny_applies = deny_applies || (applies && v.effect == Effect::kDeny);
+    allow_applies = allow_applies || (applies && v.effect == Effect::kAllow);
+  }
+  RC_ASSERT(e.decision.effect == d->effect);
+  RC_ASSERT(deny_applies == (d->reason == Reason::kExplicitDeny));
+  if (d->reason == Reason::kAllow) RC_ASSERT(allow_applies);
+  if (!allow_applies) RC_ASSERT(d->effect == Effect::kDeny);
 }
 
 constexpr std::string_view kPerUserPrefix = R"({

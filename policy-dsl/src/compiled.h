@@ -55,7 +55,8 @@ struct PolicyImpl {
 // How one statement relates to one request.
 struct MatchOutcome {
   Outcome outcome = Outcome::kActionNotMatched;
-  uint32_t condition = 0;  // The failing condition, for kConditionFalse and kConditionError.
+  uint32_t condition = 0;    // The failing condition, for kConditionFalse and kConditionError.
+  bool in_resource = false;  // The undecidable part was the Resource, not a condition.
 };
 
 bool ActionMatches(const CompiledStatement& statement, std::string_view action);

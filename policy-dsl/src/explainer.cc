@@ -36,6 +36,11 @@ std::string Detail(const CompiledStatement& st, const internal::MatchOutcome& m,
     case Outcome::kConditionError:
       break;
   }
+  if (m.in_resource) {
+    return m.outcome == Outcome::kConditionError
+               ? "a Resource variable has several values (allow fails)"
+               : "a Resource variable has several values (deny applies)";
+  }
   const internal::CompiledCondition& c = st.conditions[m.condition];
   const std::string what = "condition " + c.op_name + " " + c.key_name;
   if (m.outcome == Outcome::kConditionFalse) return what + " is false";

@@ -65,12 +65,14 @@ MatchOutcome MatchStatement(const CompiledStatement& st, const Request& request,
                             bool check_action) {
   if (check_action && !ActionMatches(st, request.action)) return {Outcome::kActionNotMatched, 0};
   bool error = false;
+  bool resource_error = false;
   uint32_t error_condition = 0;
   if (st.resource_mode != CompiledStatement::ResourceMode::kAny &&
       ActionUsesResource(request.action)) {
     const Tri t = MatchResources(st, request);
     if (t == Tri::kFalse) return {Outcome::kResourceNotMatched, 0};
     error = t == Tri::kError;
+    resource_error = error;
   }
   if (bucket_policy) {
     const Outcome principal = MatchPrincipal(st, request);
@@ -86,8 +88,10 @@ MatchOutcome MatchStatement(const CompiledStatement& st, const Request& request,
   }
   if (!error) return {Outcome::kApplies, 0};
   // SECURITY: an undecidable statement applies if it denies and not if it allows.
-  return st.effect == Effect::kDeny ? MatchOutcome{Outcome::kAppliesFailClosed, error_condition}
-                                    : MatchOutcome{Outcome::kConditionError, error_condition};
+  MatchOutcome out{
+      st.effect == Effect::kDeny ? Outcome::kAppliesFailClosed : Outcome::kConditionError,
+      error_condition, resource_error};
+  return out;
 }
 
 }  // namespace coffer::policy::internal

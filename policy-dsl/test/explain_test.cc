@@ -48,3 +48,29 @@ TEST(Explain, DenyFirstLineIsDeny) {
 
 }  // namespace
 }  // namespace coffer::policy
+
+namespace coffer::policy {
+namespace {
+
+TEST(Explain, UndecidableResourceVariableIsExplained) {
+  const auto p = testing::MustCompile(testing::Policy(
+      R"({"Sid":"D","Effect":"Deny","Action":"s3:*","Resource":"arn:aws:s3:::b/${aws:username}/*"})"));
+  const CompiledPolicy* list[] = {p.get()};
+  PolicySet set{.identity = list};
+  Context ctx;
+  ctx.Add("aws:username", "a");
+  ctx.Add("aws:username", "b");
+  const Request request{.action = "s3:GetObject",
+                        .resource = "arn:aws:s3:::b/a/x",
+                        .principal = "a",
+                        .anonymous = false,
+                        .context = &ctx};
+  const Explanation e = Explain(set, request, true);
+  EXPECT_EQ(e.decision.reason, Reason::kExplicitDeny);
+  ASSERT_EQ(e.statements.size(), 1u);
+  EXPECT_EQ(e.statements[0].outcome, Outcome::kAppliesFailClosed);
+  EXPECT_EQ(e.statements[0].detail, "a Resource variable has several values (deny applies)");
+}
+
+}  // namespace
+}  // namespace coffer::policy
