@@ -92,7 +92,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return coffer::base::NotFound("unknown");
   };
   auto now = ParseAmzDate("20150830T123600Z");
-  auto auth = verifier.Verify(BuildRequest(text), lookup, *now);
-  Check(auth);
+  const coffer::core::HttpRequest request = BuildRequest(text);
+  Check(verifier.Verify(request, lookup, *now));
+  // The legacy Signature V2 path, reachable only when a setting enables it.
+  VerifierOptions legacy;
+  legacy.allow_sigv2 = true;
+  Verifier v2(*fixture.crypto, fixture.cache, legacy);
+  Check(v2.Verify(request, lookup, *now));
   return 0;
 }

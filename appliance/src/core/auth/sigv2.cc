@@ -146,7 +146,6 @@ base::Result<V2Claim> QueryClaim(const QueryParams& query, base::WallTime now) {
                        "Query-string authentication requires the Signature, Expires and "
                        "AWSAccessKeyId parameters");
   }
-  claim.time = base::WallTime(std::chrono::seconds(seconds));
   if (base::UnixSeconds(now) > seconds) {
     return MakeS3Error(S3ErrorCode::kAccessDenied, "Request has expired");
   }
@@ -157,6 +156,8 @@ base::Result<V2Claim> QueryClaim(const QueryParams& query, base::WallTime now) {
                        "Signature Version 2 presigned URLs may not expire more than 7 days "
                        "ahead");
   }
+  // INVARIANT: converted only after the 7-day cap, so it cannot overflow.
+  claim.time = base::WallTime(std::chrono::seconds(seconds));
   claim.date_line = std::string(expires);
   return claim;
 }
