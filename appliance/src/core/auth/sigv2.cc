@@ -180,7 +180,7 @@ std::string SigV2StringToSign(const HttpRequest& request, std::string_view date_
     if (!joined.empty()) joined += ',';
     joined += CanonicalHeaderValue(value);
   }
-  for (const auto& [name, value] : amz) out += name + ":" + value + "\n";
+  for (const auto& [name, value] : amz) out.append(name).append(":").append(value) += '\n';
   out += CanonicalResource(raw_path, query);
   return out;
 }
