@@ -2,6 +2,7 @@
 // built once so that evaluation looks at only the statements that can match an action.
 
 #include <algorithm>
+#include <cstring>
 #include <span>
 #include <utility>
 
@@ -100,8 +101,11 @@ std::string_view CommonPrefix(const CompiledStatement& st) {
 void BuildPrefilter(internal::PolicyImpl& impl) {
   for (const CompiledStatement& st : impl.statements) {
     const std::string_view prefix = CommonPrefix(st);
-    impl.prefilter.push_back(
-        {static_cast<uint32_t>(impl.prefilter_bytes.size()), static_cast<uint32_t>(prefix.size())});
+    internal::PolicyImpl::Prefilter f;
+    f.offset = static_cast<uint32_t>(impl.prefilter_bytes.size());
+    f.length = static_cast<uint32_t>(prefix.size());
+    if (prefix.size() >= 8) std::memcpy(&f.tail, prefix.data() + prefix.size() - 8, sizeof(f.tail));
+    impl.prefilter.push_back(f);
     impl.prefilter_bytes.append(prefix);
   }
 }

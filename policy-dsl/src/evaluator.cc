@@ -40,10 +40,12 @@ void Scan(const CompiledPolicy& policy, const Request& request, int action_id, b
     candidates = std::span<const uint32_t>(impl.action_index).subspan(begin, end - begin);
   }
   for (const uint32_t index : candidates) {
+    // The prefilter is checked first: it reads only a small contiguous table, so statements it
+    // rules out never pull their (large) compiled form into cache.
+    if (uses_resource && internal::PrefilterRejects(impl, index, request.resource)) continue;
     const CompiledStatement& st = impl.statements[index];
     // Once this group has an Allow, only Deny statements can still change the decision.
     if (st.effect == Effect::kAllow && out.allow.statement != nullptr) continue;
-    if (uses_resource && internal::PrefilterRejects(impl, index, request.resource)) continue;
     const internal::MatchOutcome m = internal::MatchStatement(st, request, bucket, action_id < 0);
     if (!internal::Applies(m.outcome)) continue;
     if (st.effect == Effect::kDeny) {
