@@ -1,12 +1,15 @@
 // The example config repos in fixtures/ validate, and every bad one fails with the errors
 // listed in its expected_errors.txt (one expected prefix per line).
 
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 
 #include <gtest/gtest.h>
 
 #include "coffer/state/config.h"
 #include "coffer/state/config_files.h"
+#include "coffer/state/quickstart.h"
 
 #include "test_util.h"
 
@@ -82,8 +85,6 @@ TEST(ContentDigest, IsStableAndSensitiveToContent) {
 }  // namespace
 }  // namespace coffer::state
 
-#include "coffer/state/quickstart.h"
-
 namespace coffer::state {
 namespace {
 
@@ -111,9 +112,10 @@ TEST(DescribeRevision, GitWorkTreeGivesCommitAuthorAndDirtyFlag) {
   EXPECT_FALSE(plain.git);
   EXPECT_EQ(plain.id, ContentDigest(tree, random.LibCtx()));
   std::string git = "git -C '" + d + "' -c user.name='Ada Lovelace' -c user.email=ada@example.com ";
-  ASSERT_EQ(std::system((git + "init -q && " + git + "add main.toml && " + git +
-                         "commit -q -m initial").c_str()),
-            0);
+  ASSERT_EQ(
+      std::system(
+          (git + "init -q && " + git + "add main.toml && " + git + "commit -q -m initial").c_str()),
+      0);
   Revision clean = DescribeRevision(d, tree, random.LibCtx());
   EXPECT_TRUE(clean.git);
   EXPECT_EQ(clean.id.size(), 40u);
