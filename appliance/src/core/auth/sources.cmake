@@ -17,4 +17,5 @@ list(APPEND COFFER_CORE_TEST_SRCS
   test/core/auth/canonical_test.cc
   test/core/auth/sigv4_test.cc
   test/core/auth/verifier_test.cc
-  test/core/auth/aws_chunked_test.cc)
+  test/core/auth/aws_chunked_test.cc
+  test/core/auth/botocore_interop_test.cc)
