@@ -162,7 +162,10 @@ base::Status CheckBucketForMissingKey(Core& core, std::string_view bucket,
 base::Result<ObjectInfo> ErasureSet::GetObject(std::string_view bucket, std::string_view key,
                                                const GetOptions& options, ObjectSink& sink) {
   COFFER_RETURN_IF_ERROR(ValidateObjectKey(key));
-  KeyLocks::Guard guard(core_->locks(), std::string(bucket) + "/" + std::string(key));
+  // Readers share the key: a PUT waits for reads in flight, so it never
+  // removes shards that a read is streaming.
+  KeyLocks::Guard guard(core_->locks(), std::string(bucket) + "/" + std::string(key),
+                        /*shared=*/true);
   const Resolved r = core_->Resolve(bucket, key);
   auto found = core_->FindVersion(r, bucket, key, options.version_id);
   if (!found) return CheckBucketForMissingKey(*core_, bucket, found.error()).error();
@@ -201,7 +204,10 @@ base::Result<ObjectInfo> ErasureSet::GetObject(std::string_view bucket, std::str
 base::Result<ObjectInfo> ErasureSet::StatObject(std::string_view bucket, std::string_view key,
                                                 std::string_view version_id) {
   COFFER_RETURN_IF_ERROR(ValidateObjectKey(key));
-  KeyLocks::Guard guard(core_->locks(), std::string(bucket) + "/" + std::string(key));
+  // Readers share the key: a PUT waits for reads in flight, so it never
+  // removes shards that a read is streaming.
+  KeyLocks::Guard guard(core_->locks(), std::string(bucket) + "/" + std::string(key),
+                        /*shared=*/true);
   const Resolved r = core_->Resolve(bucket, key);
   auto found = core_->FindVersion(r, bucket, key, version_id);
   if (!found) return CheckBucketForMissingKey(*core_, bucket, found.error()).error();

@@ -31,16 +31,31 @@ std::string Md5::FinishRaw() {
   return std::string(reinterpret_cast<const char*>(out), n);
 }
 
-KeyLocks::Guard::Guard(KeyLocks& locks, std::string name) : locks_(locks), name_(std::move(name)) {
+KeyLocks::Guard::Guard(KeyLocks& locks, std::string name, bool shared)
+    : locks_(locks), name_(std::move(name)), shared_(shared) {
   std::unique_lock lock(locks_.mu_);
-  locks_.cv_.wait(lock, [&] { return !locks_.held_.contains(name_); });
-  locks_.held_.insert(name_);
+  locks_.cv_.wait(lock, [&] {
+    auto it = locks_.held_.find(name_);
+    if (it == locks_.held_.end()) return true;
+    return shared_ ? !it->second.writer : (!it->second.writer && it->second.readers == 0);
+  });
+  State& state = locks_.held_[name_];
+  if (shared_)
+    ++state.readers;
+  else
+    state.writer = true;
 }
 
 KeyLocks::Guard::~Guard() {
   {
     std::lock_guard lock(locks_.mu_);
-    locks_.held_.erase(name_);
+    auto it = locks_.held_.find(name_);
+    COFFER_ASSERT(it != locks_.held_.end());
+    if (shared_)
+      --it->second.readers;
+    else
+      it->second.writer = false;
+    if (it->second.readers == 0 && !it->second.writer) locks_.held_.erase(it);
   }
   locks_.cv_.notify_all();
 }

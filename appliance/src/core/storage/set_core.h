@@ -17,6 +17,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -38,13 +39,14 @@ inline constexpr std::string_view kStagingDir = ".coffer.sys/staging";
 inline constexpr std::string_view kBucketsDir = "buckets";
 inline constexpr std::string_view kXlMetaName = "xl.meta";
 
-// Serialises operations on one name (an object key or a bucket) across
-// threads. Thread-safe.
+// Reader/writer locks by name (an object key, a bucket, an upload part):
+// readers of one name share, a writer excludes everyone. Thread-safe.
 class KeyLocks {
  public:
   class Guard {
    public:
-    Guard(KeyLocks& locks, std::string name);
+    // Takes the lock of `name`, shared when `shared`, waiting as needed.
+    Guard(KeyLocks& locks, std::string name, bool shared = false);
     ~Guard();
     Guard(const Guard&) = delete;
     Guard& operator=(const Guard&) = delete;
@@ -52,12 +54,17 @@ class KeyLocks {
    private:
     KeyLocks& locks_;
     std::string name_;
+    bool shared_;
   };
 
  private:
+  struct State {
+    int readers = 0;
+    bool writer = false;
+  };
   std::mutex mu_;
   std::condition_variable cv_;
-  std::set<std::string> held_;
+  std::map<std::string, State> held_;
 };
 
 // What one drive answered for one metadata file.

@@ -289,5 +289,26 @@ TEST_F(ErasureSetTest, ForeignDriveIsRefused) {
   EXPECT_TRUE(foreign);
 }
 
+// A sink that reads the object again while the first read is streaming: two
+// readers of one key share its lock instead of deadlocking.
+TEST_F(ErasureSetTest, ConcurrentReadersOfOneKeyShareTheLock) {
+  ASSERT_TRUE(Put("shared", Bytes(9000, 2)).has_value());
+  class Nested final : public ObjectSink {
+   public:
+    explicit Nested(ErasureSet& set) : set_(set) {}
+    base::Status Write(std::span<const std::byte>) override {
+      if (done_) return base::Ok();
+      done_ = true;
+      return set_.StatObject("bkt1", "shared", "").has_value()
+                 ? base::Status(base::Ok())
+                 : base::Status(base::Internal("nested read failed"));
+    }
+    ErasureSet& set_;
+    bool done_ = false;
+  };
+  Nested sink(*set_);
+  EXPECT_TRUE(set_->GetObject("bkt1", "shared", {}, sink).has_value());
+}
+
 }  // namespace
 }  // namespace coffer::core::storage
