@@ -272,5 +272,51 @@ TEST_F(ChunkedTest, FuzzSeedCorpusDecodes) {
   }
 }
 
+// The worked example of AWS's "Signature Calculations for the Authorization
+// Header: Transferring Payload in Multiple Chunks": the seed signature and
+// the three chunk signatures are the documented values.
+TEST_F(ChunkedTest, AwsDocumentedStreamingExample) {
+  HttpRequest r;
+  r.method = "PUT";
+  r.target = "/examplebucket/chunkObject.txt";
+  r.headers = {
+      {"host", "s3.amazonaws.com"},
+      {"x-amz-date", "20130524T000000Z"},
+      {"x-amz-storage-class", "REDUCED_REDUNDANCY"},
+      {"authorization",
+       "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request,"
+       "SignedHeaders=content-encoding;content-length;host;x-amz-content-sha256;x-amz-date;"
+       "x-amz-decoded-content-length;x-amz-storage-class,"
+       "Signature=4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9"},
+      {"x-amz-content-sha256", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"},
+      {"content-encoding", "aws-chunked"},
+      {"x-amz-decoded-content-length", "66560"},
+      {"content-length", "66824"}};
+  const CredentialLookup lookup = [](std::string_view key) -> base::Result<Credential> {
+    if (key != "AKIAIOSFODNN7EXAMPLE") return base::NotFound("unknown");
+    return Credential{base::Secret("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"), "doc",
+                      std::nullopt};
+  };
+  const base::WallTime t = *ParseAmzDate("20130524T000000Z");
+  auto auth = verifier_.Verify(r, lookup, t);
+  ASSERT_TRUE(auth.has_value()) << auth.error().message();
+  ChunkSigner signer(env_.crypto(), auth->streaming);
+  const std::string c1 = signer.Chunk(std::string(65536, 'a'));
+  const std::string c2 = signer.Chunk(std::string(1024, 'a'));
+  const std::string end = signer.Final();
+  EXPECT_EQ(c1.substr(0, 86),
+            "10000;chunk-signature="
+            "ad80c730a21e5b8d04586a2213dd63b9a0e99e0e2307b0ade35a65485a288648");
+  EXPECT_EQ(c2.substr(0, 84),
+            "400;chunk-signature=0055627c9e194cb4542bae2aa5492e3c1575bbb81b612b7d234b86a503ef5497");
+  EXPECT_EQ(end,
+            "0;chunk-signature=b6c6ea8a5354eaf15b3cb7646744f4275b71ea724fed81ceb9323e279d449df9"
+            "\r\n\r\n");
+  EXPECT_EQ(c1.size() + c2.size() + end.size(), 66824u);  // The example's Content-Length.
+  std::string out;
+  ASSERT_TRUE(Decode(*auth, c1 + c2 + end, 4096, out).has_value());
+  EXPECT_EQ(out, std::string(66560, 'a'));
+}
+
 }  // namespace
 }  // namespace coffer::core::auth
