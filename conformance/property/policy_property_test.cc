@@ -199,6 +199,47 @@ struct Scenario {
   }
 };
 
+// Turns a resource pattern into a resource it can match: wildcards become letters and the
+// username variable becomes the request's user name (when it has exactly one).
+std::string Instantiate(const std::string& pattern, const reference::Request& r) {
+  if (pattern == "*") return "arn:aws:s3:::a/x";
+  std::string out = pattern;
+  const auto user = r.context.find("aws:username");
+  const std::string name =
+      user != r.context.end() && user->second.size() == 1 ? user->second[0] : "nobody";
+  for (size_t at = out.find("${aws:username}"); at != std::string::npos;
+       at = out.find("${aws:username}")) {
+    out.replace(at, 15, name);
+  }
+  for (size_t at = out.find("${*}"); at != std::string::npos; at = out.find("${*}")) {
+    out.replace(at, 4, "*");
+  }
+  for (char& c : out) {
+    if (c == '*') c = 'x';
+    if (c == '?') c = 'y';
+  }
+  return out;
+}
+
+// Half of the time, aims the request at one statement (its first concrete action and an
+// instance of its first Resource) so that Allow decisions are common enough to compare.
+void AimRequest(Scenario& s) {
+  std::vector<const json*> statements;
+  for (const json& p : s.identity) {
+    for (const json& st : p["Statement"]) statements.push_back(&st);
+  }
+  if (s.bucket) {
+    for (const json& st : (*s.bucket)["Statement"]) statements.push_back(&st);
+  }
+  if (statements.empty() || !*rc::gen::arbitrary<bool>()) return;
+  const json& st = **rc::gen::elementOf(statements);
+  if (st.contains("Action")) {
+    const std::string action = st["Action"][0];
+    if (action.find('*') == std::string::npos) s.request.action = action;
+  }
+  if (st.contains("Resource")) s.request.resource = Instantiate(st["Resource"][0], s.request);
+}
+
 Scenario GenScenario() {
   Scenario s;
   const int n = *rc::gen::inRange(0, 3);
@@ -206,6 +247,7 @@ Scenario GenScenario() {
   if (*rc::gen::arbitrary<bool>()) s.bucket = GenPolicy(true);
   if (*rc::gen::inRange(0, 4) == 0) s.session = GenPolicy(false);
   s.request = GenRequest();
+  AimRequest(s);
   return s;
 }
 
