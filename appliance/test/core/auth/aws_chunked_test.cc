@@ -318,5 +318,43 @@ TEST_F(ChunkedTest, AwsDocumentedStreamingExample) {
   EXPECT_EQ(out, std::string(66560, 'a'));
 }
 
+// The worked example of AWS's "Signature calculations for trailing headers":
+// chunk signatures chained from its seed, the CRC32C trailer and the
+// documented x-amz-trailer-signature.
+TEST_F(ChunkedTest, AwsDocumentedTrailerExample) {
+  ChunkedConfig config;
+  config.mode = PayloadMode::kStreamingSignedTrailer;
+  config.streaming.signing_key =
+      DeriveSigningKey(env_.crypto(), base::Secret("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
+                       "20130524", "us-east-1", "s3");
+  config.streaming.amz_date = "20130524T000000Z";
+  config.streaming.scope = "20130524/us-east-1/s3/aws4_request";
+  config.streaming.seed_signature =
+      "106e2a8a18243abcf37539882f36619c00e2dfc72633413f02d3b74544bfeb8e";
+  config.trailers = {"x-amz-checksum-crc32c"};
+  config.decoded_content_length = 66560;
+  const std::string documented_end =
+      "0;chunk-signature=2ca2aba2005185cf7159c6277faf83795951dd77a3a99e6e65d5c9f85863f992\r\n"
+      "x-amz-checksum-crc32c:sOO8/Q==\r\n"
+      "x-amz-trailer-signature:d81f82fc3505edab99d459891051a732e8730629a2e4a59689829ca17fe2e435"
+      "\r\n\r\n";
+  ChunkSigner signer(env_.crypto(), config.streaming);
+  const std::string c1 = signer.Chunk(std::string(65536, 'a'));
+  const std::string c2 = signer.Chunk(std::string(1024, 'a'));
+  EXPECT_EQ(c1.substr(0, 86),
+            "10000;chunk-signature="
+            "b474d8862b1487a5145d686f57f013e54db672cee1c953b3010fb58501ef5aa2");
+  EXPECT_EQ(c2.substr(0, 84),
+            "400;chunk-signature=1c1344b170168f8e65b41376b44b20fe354e373826ccbbe2c1d40a8cae51e5c7");
+  EXPECT_EQ(Crc32cOf(std::string(66560, 'a')), "sOO8/Q==");
+  EXPECT_EQ(signer.FinalWithTrailers({{"x-amz-checksum-crc32c", "sOO8/Q=="}}), documented_end);
+  auto decoder = ChunkedDecoder::Create(env_.crypto(), config);
+  ASSERT_TRUE(decoder.has_value());
+  std::string out;
+  ASSERT_TRUE((*decoder)->Feed(c1 + c2 + documented_end, out).has_value());
+  EXPECT_TRUE((*decoder)->Finish().has_value());
+  EXPECT_EQ(out.size(), 66560u);
+}
+
 }  // namespace
 }  // namespace coffer::core::auth
