@@ -433,5 +433,48 @@ TEST(SigningKeyCache, DerivesTheAwsExampleKeyAndStaysBounded) {
   EXPECT_NE(cache.Get(env.crypto(), other, "20150830", "us-east-1", "s3").Reveal(), a.Reveal());
 }
 
+// The S3 API reference's worked examples (GET with Range, and the presigned
+// GET of test.txt), virtual-hosted: the canonical URI is the path as sent.
+TEST(AwsDocumentedExamples, HeaderAndPresignedGetVerify) {
+  testing::CryptoEnv env;
+  SigningKeyCache cache;
+  Verifier verifier(env.crypto(), cache, VerifierOptions{});
+  const CredentialLookup lookup = [](std::string_view key) -> base::Result<Credential> {
+    if (key != "AKIAIOSFODNN7EXAMPLE") return base::NotFound("unknown");
+    return Credential{base::Secret("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"), "doc",
+                      std::nullopt};
+  };
+  const base::WallTime t = *ParseAmzDate("20130524T000000Z");
+  HttpRequest get;
+  get.method = "GET";
+  get.target = "/test.txt";
+  get.headers = {
+      {"host", "examplebucket.s3.amazonaws.com"},
+      {"authorization",
+       "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request,"
+       "SignedHeaders=host;range;x-amz-content-sha256;x-amz-date,"
+       "Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41"},
+      {"range", "bytes=0-9"},
+      {"x-amz-content-sha256", std::string(kEmptySha256Hex)},
+      {"x-amz-date", "20130524T000000Z"}};
+  auto header = verifier.Verify(get, lookup, t);
+  ASSERT_TRUE(header.has_value()) << header.error().message();
+  EXPECT_EQ(header->principal, "doc");
+
+  HttpRequest presigned;
+  presigned.method = "GET";
+  presigned.target =
+      "/test.txt?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%"
+      "2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-"
+      "SignedHeaders=host&X-Amz-Signature="
+      "aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404";
+  presigned.headers = {{"host", "examplebucket.s3.amazonaws.com"}};
+  auto query = verifier.Verify(presigned, lookup, t + std::chrono::hours(24));
+  ASSERT_TRUE(query.has_value()) << query.error().message();
+  EXPECT_EQ(query->kind, AuthKind::kPresigned);
+  auto late = verifier.Verify(presigned, lookup, t + std::chrono::hours(24) + seconds(1));
+  EXPECT_EQ(CodeOf(late), S3ErrorCode::kAccessDenied);
+}
+
 }  // namespace
 }  // namespace coffer::core::auth
