@@ -52,13 +52,13 @@ namespace {
 
 // Verifies every part of one version on every drive; rebuilds bad shards
 // unless dry_run. Fills `inline_fix` with rebuilt inline shards.
-base::Status HealVersion(Core& core, std::string_view bucket, std::string_view key,
-                         const Resolved& r, const AgreedVersion& agreed, bool dry_run,
+base::Status HealVersion(Core& core, std::string_view dir, const Resolved& r,
+                         const AgreedVersion& agreed, bool dry_run,
                          std::vector<std::string>& inline_fix, HealObjectResult& out) {
   const ObjectVersion& v = agreed.version;
-  const std::string dir = ObjectDir(bucket, key);
   for (const PartMeta& part : v.parts) {
-    Core::PartSource src{&r, &agreed, dir + "/" + v.data_dir, part.number, part.size_bytes};
+    Core::PartSource src{&r, &agreed, std::string(dir) + "/" + v.data_dir, part.number,
+                         part.size_bytes};
     std::vector<bool> good(static_cast<std::size_t>(core.drives()), false);
     std::vector<bool> targets(static_cast<std::size_t>(core.drives()), false);
     for (int d = 0; d < core.drives(); ++d) {
@@ -123,7 +123,8 @@ base::Result<HealObjectResult> Core::HealObjectLocked(std::string_view bucket, s
     inline_fix[i].assign(static_cast<std::size_t>(drives()), {});
     const AgreedVersion& agreed = r.versions[i];
     if (agreed.version.kind != VersionKind::kObject) continue;
-    auto status = HealVersion(*this, bucket, key, r, agreed, dry_run, inline_fix[i], out);
+    auto status =
+        HealVersion(*this, ObjectDir(bucket, key), r, agreed, dry_run, inline_fix[i], out);
     if (!status) {
       out.outcome = HealOutcome::kFailed;
       out.actions.push_back("heal stopped: " + status.error().ToString());
@@ -165,6 +166,54 @@ base::Result<HealObjectResult> Core::HealObjectLocked(std::string_view bucket, s
   return out;
 }
 
+HealObjectResult Core::HealUpload(std::string_view bucket, std::string_view upload_id,
+                                  bool dry_run) {
+  HealObjectResult out;
+  out.bucket = std::string(bucket);
+  out.key = "(multipart upload " + std::string(upload_id) + ")";
+  const std::string dir = BucketDir(bucket) + "/u/" + std::string(upload_id);
+  std::set<std::string> files;
+  for (int d = 0; d < drives(); ++d) {
+    auto names = drive(d) == nullptr
+                     ? base::Result<std::vector<std::string>>(base::Unavailable("missing"))
+                     : drive(d)->List(dir);
+    if (!names) continue;
+    for (const std::string& n : *names) {
+      if (n.ends_with(".meta")) files.insert(n);
+    }
+  }
+  for (const std::string& file : files) {
+    // The same lock PutObjectPart takes for "part.N.meta".
+    const std::string part = file.starts_with("part.") ? file.substr(5, file.size() - 10) : "";
+    KeyLocks::Guard guard(locks(), std::string(upload_id) + "/" + part);
+    const Resolved r = ResolvePath(dir + "/" + file);
+    if (r.versions.empty()) {
+      out.actions.push_back(file + ": no quorum, left alone");
+      continue;
+    }
+    std::vector<std::string> unused(static_cast<std::size_t>(drives()));
+    auto status = HealVersion(*this, dir, r, r.versions.front(), dry_run, unused, out);
+    if (!status) {
+      out.outcome = HealOutcome::kFailed;
+      out.actions.push_back(file + ": " + status.error().ToString());
+      continue;
+    }
+    for (int d = 0; d < drives(); ++d) {
+      if (!Reachable(r, d)) continue;
+      const std::string bytes = EncodeXlMeta(DriveList(r, d, {r.versions.front()}));
+      if (r.metas[static_cast<std::size_t>(d)].raw == bytes) continue;
+      out.actions.push_back(DriveName(d) + (dry_run ? ": would rewrite " : ": rewrote ") + file);
+      if (!dry_run && !drive(d)->WriteAtomic(dir + "/" + file, base::AsBytes(bytes))) {
+        out.outcome = HealOutcome::kFailed;
+      }
+    }
+  }
+  if (out.outcome == HealOutcome::kHealthy && !out.actions.empty()) {
+    out.outcome = dry_run ? HealOutcome::kWouldHeal : HealOutcome::kHealed;
+  }
+  return out;
+}
+
 base::Result<HealObjectResult> ErasureSet::HealObject(std::string_view bucket, std::string_view key,
                                                       const HealOptions& options) {
   COFFER_RETURN_IF_ERROR(ValidateBucketName(bucket));
@@ -172,6 +221,28 @@ base::Result<HealObjectResult> ErasureSet::HealObject(std::string_view bucket, s
   KeyLocks::Guard guard(core_->locks(), std::string(bucket) + "/" + std::string(key));
   return core_->HealObjectLocked(bucket, key, options.dry_run);
 }
+
+namespace {
+
+void Count(HealReport& report, HealOutcome outcome) {
+  switch (outcome) {
+    case HealOutcome::kHealthy:
+      ++report.healthy;
+      break;
+    case HealOutcome::kHealed:
+    case HealOutcome::kWouldHeal:
+      ++report.healed;
+      break;
+    case HealOutcome::kUnrecoverable:
+      ++report.unrecoverable;
+      break;
+    case HealOutcome::kFailed:
+      ++report.failed;
+      break;
+  }
+}
+
+}  // namespace
 
 base::Result<HealReport> ErasureSet::HealAll(const HealOptions& options) {
   HealReport report;
@@ -185,27 +256,22 @@ base::Result<HealReport> ErasureSet::HealAll(const HealOptions& options) {
     }
     auto keys = core_->CollectKeys(bucket, "", "");
     if (!keys) return keys.error();
+    std::vector<std::string> uploads;
+    for (const UploadInfo& u :
+         ListMultipartUploads(bucket, "").value_or(std::vector<UploadInfo>{})) {
+      uploads.push_back(u.upload_id);
+    }
+    for (const std::string& id : uploads) {
+      report.objects.push_back(core_->HealUpload(bucket, id, options.dry_run));
+      Count(report, report.objects.back().outcome);
+    }
     for (const std::string& key : *keys) {
       auto result = HealObject(bucket, key, options);
       if (!result) {
         HealObjectResult failed{bucket, key, HealOutcome::kFailed, {result.error().ToString()}};
         result = failed;
       }
-      switch (result->outcome) {
-        case HealOutcome::kHealthy:
-          ++report.healthy;
-          break;
-        case HealOutcome::kHealed:
-        case HealOutcome::kWouldHeal:
-          ++report.healed;
-          break;
-        case HealOutcome::kUnrecoverable:
-          ++report.unrecoverable;
-          break;
-        case HealOutcome::kFailed:
-          ++report.failed;
-          break;
-      }
+      Count(report, result->outcome);
       report.objects.push_back(std::move(result).value());
     }
   }

@@ -213,6 +213,26 @@ base::Result<std::vector<ObjectVersion>> CheckParts(Core& core, std::string_view
   return out;
 }
 
+// Renames every part's shard between the upload folder (each part in its own
+// data folder) and an object data folder, in either direction. Clears
+// usable[d] for drives where a rename failed.
+void MoveParts(Core& core, const std::string& from_root, const std::string& to_root,
+               const std::vector<ObjectVersion>& parts, std::vector<bool>& usable) {
+  const bool to_object = to_root.find("/o/") != std::string::npos;
+  for (int d = 0; d < core.drives(); ++d) {
+    env::Drive* drv = core.drive(d);
+    bool ok = drv != nullptr && usable[static_cast<std::size_t>(d)];
+    for (std::size_t i = 0; ok && i < parts.size(); ++i) {
+      const std::string name = "/part." + std::to_string(parts[i].parts.front().number);
+      const std::string upload_side = (to_object ? from_root : to_root) + "/" + parts[i].data_dir;
+      const std::string from = to_object ? upload_side + name : from_root + name;
+      const std::string to = to_object ? to_root + name : upload_side + name;
+      ok = drv->Rename(from, to).has_value();
+    }
+    usable[static_cast<std::size_t>(d)] = ok;
+  }
+}
+
 }  // namespace
 
 base::Result<ObjectInfo> ErasureSet::CompleteMultipartUpload(
@@ -236,21 +256,17 @@ base::Result<ObjectInfo> ErasureSet::CompleteMultipartUpload(
   }
   v.etag = HexEncode(md5.FinishRaw()) + "-" + std::to_string(metas.size());
   const std::string dir = ObjectDir(bucket, key);
-  std::vector<bool> usable(static_cast<std::size_t>(core_->drives()), false);
-  for (int d = 0; d < core_->drives(); ++d) {
-    env::Drive* drv = core_->drive(d);
-    bool ok = drv != nullptr;
-    for (std::size_t i = 0; ok && i < metas.size(); ++i) {
-      const std::string name = "/part." + std::to_string(metas[i].parts.front().number);
-      ok = drv->Rename(UploadDir(bucket, upload_id) + "/" + metas[i].data_dir + name,
-                       dir + "/" + v.data_dir + name)
-               .has_value();
-    }
-    usable[static_cast<std::size_t>(d)] = ok;
-  }
+  std::vector<bool> usable(static_cast<std::size_t>(core_->drives()), true);
+  MoveParts(*core_, UploadDir(bucket, upload_id), dir + "/" + v.data_dir, metas, usable);
   std::vector<std::string> replace;
   if (!versioned) replace.push_back("");
-  COFFER_RETURN_IF_ERROR(core_->CommitVersion(bucket, key, r, v, {}, "", replace, usable));
+  auto status = core_->CommitVersion(bucket, key, r, v, {}, "", replace, usable,
+                                     /*drop_data_on_failure=*/false);
+  if (!status) {
+    // Put the parts back, so the client can retry the completion.
+    MoveParts(*core_, dir + "/" + v.data_dir, UploadDir(bucket, upload_id), metas, usable);
+    return status.error();
+  }
   for (int d = 0; d < core_->drives(); ++d) {
     if (env::Drive* drv = core_->drive(d)) (void)drv->RemoveAll(UploadDir(bucket, upload_id));
   }

@@ -176,7 +176,8 @@ base::Status ErasureSet::Core::CommitVersion(std::string_view bucket, std::strin
                                              const std::vector<std::string>& inline_shards,
                                              std::string_view staged,
                                              const std::vector<std::string>& replace,
-                                             const std::vector<bool>& usable_in) {
+                                             const std::vector<bool>& usable_in,
+                                             bool drop_data_on_failure) {
   const std::string dir = ObjectDir(bucket, key);
   const std::string meta_path = dir + "/" + std::string(kXlMetaName);
   std::vector<AgreedVersion> kept;
@@ -218,7 +219,8 @@ base::Status ErasureSet::Core::CommitVersion(std::string_view bucket, std::strin
     }
     return base::Ok();
   }
-  RollBack(r, meta_path, ok, version.data_dir.empty() ? "" : dir + "/" + version.data_dir);
+  const bool drop = drop_data_on_failure && !version.data_dir.empty();
+  RollBack(r, meta_path, ok, drop ? dir + "/" + version.data_dir : "");
   return base::Unavailable("insufficient write quorum for " + std::string(bucket) + "/" +
                            std::string(key) + ": " + std::to_string(written) + " of " +
                            std::to_string(write_quorum()) + " drives needed");

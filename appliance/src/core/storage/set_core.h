@@ -168,7 +168,8 @@ class ErasureSet::Core {
                              const ObjectVersion& version,
                              const std::vector<std::string>& inline_shards, std::string_view staged,
                              const std::vector<std::string>& replace,
-                             const std::vector<bool>& usable = {});
+                             const std::vector<bool>& usable = {},
+                             bool drop_data_on_failure = true);
 
   // Drops the versions with stored ids in `remove` (all drives, quorum,
   // rollback) and then their data folders.
@@ -224,6 +225,8 @@ class ErasureSet::Core {
   // --- heal.cc ---
   base::Result<HealObjectResult> HealObjectLocked(std::string_view bucket, std::string_view key,
                                                   bool dry_run);
+  // Verifies and repairs one multipart upload's metadata and part shards.
+  HealObjectResult HealUpload(std::string_view bucket, std::string_view upload_id, bool dry_run);
   // --- listing.cc ---
   // Returns the union of keys on the drives, sorted, under `prefix` and after
   // `marker` (when non-empty).

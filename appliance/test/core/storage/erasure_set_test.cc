@@ -208,6 +208,35 @@ TEST_F(ErasureSetTest, MultipartJoinsPartsWithMd5OfMd5sEtag) {
   EXPECT_TRUE(set_->ListMultipartUploads("bkt1", "")->empty());
 }
 
+TEST_F(ErasureSetTest, HealRepairsUploadsInProgress) {
+  auto id = set_->NewMultipartUpload("bkt1", "mp", PutOptions{});
+  ASSERT_TRUE(id.has_value());
+  const std::string p1 = Bytes(6000, 1), p2 = Bytes(3000, 2);
+  StringSource s1(p1), s2(p2);
+  auto part1 = set_->PutObjectPart("bkt1", "mp", *id, 1, s1);
+  auto part2 = set_->PutObjectPart("bkt1", "mp", *id, 2, s2);
+  ASSERT_TRUE(part1.has_value() && part2.has_value());
+  std::erase_if(env_.Disk("d1")->files,
+                [](const auto& kv) { return kv.first.find("/u/") != std::string::npos; });
+  auto dry = set_->HealAll(HealOptions{true});
+  ASSERT_TRUE(dry.has_value());
+  EXPECT_EQ(dry->healed, 1u);
+  ASSERT_TRUE(set_->HealAll(HealOptions{}).has_value());
+  EXPECT_EQ(set_->HealAll(HealOptions{true})->healthy, 1u);
+  env_.Disk("d0")->offline = true;
+  env_.Disk("d2")->offline = true;
+  auto done =
+      set_->CompleteMultipartUpload("bkt1", "mp", *id, {{1, part1->etag}, {2, part2->etag}});
+  ASSERT_FALSE(done.has_value());  // Two drives offline: no write quorum on 2+2.
+  env_.Disk("d0")->offline = false;
+  env_.Disk("d3")->offline = true;
+  env_.Disk("d2")->offline = false;
+  done = set_->CompleteMultipartUpload("bkt1", "mp", *id, {{1, part1->etag}, {2, part2->etag}});
+  ASSERT_TRUE(done.has_value()) << done.error().ToString();
+  env_.Disk("d3")->offline = false;
+  EXPECT_EQ(*Get("mp"), p1 + p2);
+}
+
 TEST_F(ErasureSetTest, MultipartRejectsSmallPartsAndWrongEtags) {
   auto id = set_->NewMultipartUpload("bkt1", "mp", PutOptions{});
   StringSource a("tiny"), b("tail");
