@@ -8,6 +8,7 @@
 #include "coffer/state/settings_schema.h"
 
 #include "loader_internal.h"
+#include "policy_bridge.h"
 
 namespace coffer::state {
 namespace internal {
@@ -260,7 +261,84 @@ void LoadSingleton(const toml::node& node, std::string_view kind, LoadContext& c
   LoadSettings(*table, kind, std::string(kind), ctx);
 }
 
+bool BareKeyChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '-';
+}
+
+// Skips a string starting at text[i] (a quote), returning the index after it. Escapes count
+// in basic strings only; multi-line forms end at the first triple quote.
+std::size_t SkipString(std::string_view text, std::size_t i) {
+  const char quote = text[i];
+  const bool multi = text.substr(i, 3) == std::string(3, quote);
+  std::size_t j = i + (multi ? 3 : 1);
+  for (; j < text.size(); ++j) {
+    if (quote == '"' && text[j] == '\\') {
+      ++j;
+    } else if (multi && text.substr(j, 3) == std::string(3, quote)) {
+      return j + 3;
+    } else if (!multi && (text[j] == quote || text[j] == '\n')) {
+      return j + 1;
+    }
+  }
+  return j;
+}
+
+struct ScanIssue {
+  std::size_t offset;
+  std::string_view message;
+};
+
+// Rejects, before toml++ sees them, inputs that toml++ 3.3 asserts on (and, under NDEBUG,
+// assumes away: undefined behaviour), all invalid TOML anyway. Found by state_config_fuzz:
+//   - a table header whose first key starts with neither a bare-key character nor a quote
+//     ("[=a]", "[#a]");
+//   - a non-ASCII character outside strings and comments (some trip an unreachable branch in
+//     its Unicode whitespace tables).
+std::optional<ScanIssue> PreScan(std::string_view text) {
+  bool line_start = true;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '\n') {
+      line_start = true;
+    } else if (c == ' ' || c == '\t' || c == '\r') {
+      continue;
+    } else if (static_cast<unsigned char>(c) >= 0x80) {
+      return ScanIssue{i, "non-ASCII characters are only allowed in strings and comments"};
+    } else if (line_start && c == '[') {
+      std::size_t j = i + 1;
+      if (j < text.size() && text[j] == '[') ++j;
+      while (j < text.size() && (text[j] == ' ' || text[j] == '\t')) ++j;
+      if (j < text.size() && !BareKeyChar(text[j]) && text[j] != '"' && text[j] != '\'' &&
+          text[j] != ']') {
+        return ScanIssue{j, "a table header must start with a key"};
+      }
+      line_start = false;
+    } else if (c == '#') {
+      while (i + 1 < text.size() && text[i + 1] != '\n') ++i;
+    } else if (c == '"' || c == '\'') {
+      i = SkipString(text, i) - 1;
+      line_start = false;
+    } else {
+      line_start = false;
+    }
+  }
+  return std::nullopt;
+}
+
 void LoadFile(const std::string& path, const std::string& text, LoadContext& ctx) {
+  // NUL is never valid TOML, and toml++ 3.3 trips an internal assertion on one inside a
+  // table header (found by state_config_fuzz), so such files stop here.
+  if (std::size_t nul = text.find('\0'); nul != std::string::npos) {
+    auto [line, column] = OffsetToLineColumn(text, nul);
+    ctx.Error(SourceLocation{path, line, column}, "NUL byte is not allowed in a TOML file");
+    return;
+  }
+  if (std::optional<ScanIssue> issue = PreScan(text)) {
+    auto [line, column] = OffsetToLineColumn(text, issue->offset);
+    ctx.Error(SourceLocation{path, line, column}, std::string(issue->message));
+    return;
+  }
   toml::parse_result parsed = toml::parse(text, path);
   if (!parsed) {
     ctx.Error(parsed.error().source(), std::string(parsed.error().description()));

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include <toml++/toml.h>
+#include "toml_wrapper.h"
 
 #include "coffer/state/config.h"
 

@@ -4,11 +4,11 @@
 #include <filesystem>
 
 #include <gtest/gtest.h>
-#include <toml++/toml.h>
 
 #include "coffer/state/config.h"
 
 #include "test_util.h"
+#include "toml_wrapper.h"
 
 namespace coffer::state {
 namespace {
