@@ -3,16 +3,18 @@
 // no-change plan <= 300 ms; snapshot rebuild <= 200 ms; peak RSS <= 300 MiB.
 // Run: build/h-state-rel/conformance/coffer_state_bench --benchmark_min_time=1
 
-#include <benchmark/benchmark.h>
 #include <sys/resource.h>
 
 #include <filesystem>
 #include <sstream>
 
+#include <benchmark/benchmark.h>
+
 #include "coffer/state/apply.h"
 #include "coffer/state/config.h"
 #include "coffer/state/snapshot.h"
 #include "coffer/state/store.h"
+
 #include "test_util.h"
 
 namespace coffer::state {
@@ -43,8 +45,7 @@ ConfigTree GenerateRepo() {
     std::ostringstream users;
     for (int u = f * (kUsers / 10); u < (f + 1) * (kUsers / 10); ++u) {
       users << "[users.user" << u << "]\nsecret = \"env:SECRET_" << u % 100 << "\"\n"
-            << "policies = [\"p" << u % kPolicies << "\"]\ngroups = [\"g" << u % kGroups
-            << "\"]\n";
+            << "policies = [\"p" << u % kPolicies << "\"]\ngroups = [\"g" << u % kGroups << "\"]\n";
     }
     tree.files["users/users-" + std::to_string(f) + ".toml"] = users.str();
   }
@@ -58,7 +59,8 @@ ConfigTree GenerateRepo() {
 
 std::map<std::string, std::string> Env() {
   std::map<std::string, std::string> env;
-  for (int i = 0; i < 100; ++i) env["SECRET_" + std::to_string(i)] = "secret-value-" + std::to_string(i);
+  for (int i = 0; i < 100; ++i)
+    env["SECRET_" + std::to_string(i)] = "secret-value-" + std::to_string(i);
   return env;
 }
 

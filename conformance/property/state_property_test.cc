@@ -5,17 +5,18 @@
 //   - an injected failure in the middle of applying B leaves exactly the state after A.
 // Run with RC_PARAMS="seed=N" to reproduce; rapidcheck prints the seed of a failing case.
 
+#include <set>
+#include <sstream>
+
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
-
-#include <set>
-#include <sstream>
 
 #include "coffer/state/apply.h"
 #include "coffer/state/config.h"
 #include "coffer/state/plan.h"
 #include "coffer/state/store.h"
+
 #include "test_util.h"
 
 namespace coffer::state {
@@ -29,7 +30,7 @@ std::map<std::string, std::string> Env() {
 }
 
 std::string List(const std::string& prefix, const std::set<int>& ids,
-                  std::vector<std::string> extra = {}) {
+                 std::vector<std::string> extra = {}) {
   std::string out = "[";
   for (int id : ids) extra.push_back(prefix + std::to_string(id));
   for (std::size_t i = 0; i < extra.size(); ++i) out += (i ? ", \"" : "\"") + extra[i] + "\"";
@@ -79,9 +80,9 @@ std::string GenConfig() {
          << "enabled = " << (*rc::gen::arbitrary<bool>() ? "true" : "false") << "\n";
   }
   for (int b : buckets) {
-    toml << "[buckets.bucket" << b << "]\nversioning = "
-         << (*rc::gen::arbitrary<bool>() ? "true" : "false") << "\nencryption = \""
-         << (*rc::gen::arbitrary<bool>() ? "sse-s3" : "none") << "\"\n";
+    toml << "[buckets.bucket" << b
+         << "]\nversioning = " << (*rc::gen::arbitrary<bool>() ? "true" : "false")
+         << "\nencryption = \"" << (*rc::gen::arbitrary<bool>() ? "sse-s3" : "none") << "\"\n";
   }
   return toml.str();
 }
