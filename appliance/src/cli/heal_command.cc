@@ -2,13 +2,14 @@
 
 #include "heal_command.h"
 
-#include <boost/asio/io_context.hpp>
-
 #include <cstdio>
 #include <string>
 
+#include <boost/asio/io_context.hpp>
+
 #include "coffer/core/storage/erasure_set.h"
 #include "coffer/posix/posix_env.h"
+
 #include "options.h"
 
 namespace coffer::cli {
@@ -16,21 +17,30 @@ namespace {
 
 const char* OutcomeName(core::storage::HealOutcome outcome) {
   switch (outcome) {
-    case core::storage::HealOutcome::kHealthy: return "ok";
-    case core::storage::HealOutcome::kHealed: return "healed";
-    case core::storage::HealOutcome::kWouldHeal: return "needs-heal";
-    case core::storage::HealOutcome::kUnrecoverable: return "UNRECOVERABLE";
-    case core::storage::HealOutcome::kFailed: return "FAILED";
+    case core::storage::HealOutcome::kHealthy:
+      return "ok";
+    case core::storage::HealOutcome::kHealed:
+      return "healed";
+    case core::storage::HealOutcome::kWouldHeal:
+      return "needs-heal";
+    case core::storage::HealOutcome::kUnrecoverable:
+      return "UNRECOVERABLE";
+    case core::storage::HealOutcome::kFailed:
+      return "FAILED";
   }
   return "?";
 }
 
 const char* DriveStateName(core::storage::DriveState state) {
   switch (state) {
-    case core::storage::DriveState::kOk: return "ok";
-    case core::storage::DriveState::kMissing: return "missing";
-    case core::storage::DriveState::kForeign: return "foreign";
-    case core::storage::DriveState::kReplaced: return "replaced";
+    case core::storage::DriveState::kOk:
+      return "ok";
+    case core::storage::DriveState::kMissing:
+      return "missing";
+    case core::storage::DriveState::kForeign:
+      return "foreign";
+    case core::storage::DriveState::kReplaced:
+      return "replaced";
   }
   return "?";
 }
@@ -72,7 +82,10 @@ int RunHeal(const Args& args) {
   boost::asio::io_context io;
   posix::PosixEnv env(io, env::LogLevel::kWarn);
   core::storage::ErasureSetOptions options;
-  for (int i = 0; i < drives; ++i) options.drive_locations.push_back(data + "/drive" + std::to_string(i));
+  for (int i = 0; i < drives; ++i)
+    options.drive_locations.push_back(data + "/drive" + std::to_string(i));
+  options.adopt_empty_drives = !dry_run;
+  options.heal_on_read = false;
   auto set = core::storage::ErasureSet::Open(env, options);
   if (!set) {
     std::fprintf(stderr, "coffer heal: %s\n", set.error().ToString().c_str());

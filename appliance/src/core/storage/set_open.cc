@@ -204,6 +204,11 @@ void SetOpener::Place(std::vector<Found>& found) {
     auto& slot = core_.slots_[static_cast<std::size_t>(i)];
     if (slot.drive) continue;
     Found& f = *empties[next++];
+    if (!fresh && !core_.options_.adopt_empty_drives) {
+      core_.extra_.push_back({f.location, i, DriveState::kMissing,
+                              "empty drive, would be adopted as index " + std::to_string(i)});
+      continue;
+    }
     auto status = Adopt(f, i, fresh ? DriveState::kOk : DriveState::kReplaced);
     if (!status)
       core_.extra_.push_back({f.location, -1, DriveState::kMissing, status.error().ToString()});

@@ -46,6 +46,9 @@ struct ErasureSetOptions {
   std::uint64_t min_part_size_bytes = 5u << 20;
   // Reads that meet a missing or corrupt shard schedule a heal of the object.
   bool heal_on_read = true;
+  // Open() formats an empty drive into a missing slot (and heals it). Off for
+  // a dry run: the empty drive is then only reported.
+  bool adopt_empty_drives = true;
 };
 
 // 4 drives: 2, 8: 2, 16: 4 (see the .cc for the whole table).
