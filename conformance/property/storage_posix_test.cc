@@ -4,12 +4,12 @@
 
 #include <stdlib.h>
 
-#include <boost/asio/io_context.hpp>
-#include <gtest/gtest.h>
-
 #include <filesystem>
 #include <fstream>
 #include <string>
+
+#include <boost/asio/io_context.hpp>
+#include <gtest/gtest.h>
 
 #include "coffer/core/storage/erasure_set.h"
 #include "coffer/posix/posix_env.h"
@@ -25,7 +25,8 @@ class StoragePosix : public ::testing::Test {
     std::string tmpl = (fs::temp_directory_path() / "coffer-storage-XXXXXX").string();
     ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
     root_ = tmpl;
-    for (int i = 0; i < 4; ++i) options_.drive_locations.push_back((root_ / ("d" + std::to_string(i))).string());
+    for (int i = 0; i < 4; ++i)
+      options_.drive_locations.push_back((root_ / ("d" + std::to_string(i))).string());
     options_.block_size_bytes = 64 * 1024;
     Open();
   }
