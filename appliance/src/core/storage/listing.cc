@@ -112,24 +112,20 @@ base::Result<ListResult> ErasureSet::ListObjects(std::string_view bucket,
   for (const std::string& key : keys) {
     const std::string cp = CommonPrefix(key, options.prefix, options.delimiter);
     if (!cp.empty() && (cp == last_prefix || options.marker.starts_with(cp))) continue;
+    // A key counts (alone or under its prefix) only when its latest version
+    // is live, as S3 hides prefixes whose objects are all deleted.
+    const Resolved r = core_->Resolve(bucket, key);
+    if (r.versions.empty() || r.versions.front().version.kind == VersionKind::kDeleteMarker) {
+      continue;
+    }
+    if (count == options.max_keys) {
+      out.is_truncated = true;
+      break;
+    }
     if (cp.empty()) {
-      const Resolved r = core_->Resolve(bucket, key);
-      if (r.versions.empty() || r.versions.front().version.kind == VersionKind::kDeleteMarker) {
-        continue;
-      }
-      if (count == options.max_keys) {
-        out.is_truncated = true;
-        break;
-      }
       out.objects.push_back(ToObjectInfo(bucket, key, r.versions.front().version, true));
       out.next_marker = key;
     } else {
-      if (count == options.max_keys) {
-        out.is_truncated = true;
-        break;
-      }
-      // A prefix is listed when any key under it exists (checked cheaply: the
-      // union of drives; a key on fewer than quorum drives is rare and heals).
       out.common_prefixes.push_back(cp);
       last_prefix = cp;
       out.next_marker = cp;

@@ -146,6 +146,18 @@ TEST_F(ErasureSetTest, VersioningKeepsVersionsAndDeleteMarkers) {
   EXPECT_EQ(*Get("v"), "two");
 }
 
+TEST_F(ErasureSetTest, PrefixOfOnlyDeletedObjectsIsHidden) {
+  ASSERT_TRUE(set_->SetBucketVersioning("bkt1", VersioningState::kEnabled).has_value());
+  ASSERT_TRUE(Put("gone/a", "x").has_value());
+  ASSERT_TRUE(Put("kept/b", "y").has_value());
+  ASSERT_TRUE(set_->DeleteObject("bkt1", "gone/a", "").has_value());
+  ListOptions o;
+  o.delimiter = "/";
+  auto r = set_->ListObjects("bkt1", o);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->common_prefixes, (std::vector<std::string>{"kept/"}));
+}
+
 TEST_F(ErasureSetTest, UnversionedDeleteRemovesObject) {
   ASSERT_TRUE(Put("gone", "x").has_value());
   ASSERT_TRUE(set_->DeleteObject("bkt1", "gone", "").has_value());
