@@ -13,6 +13,8 @@ using Args = std::vector<std::string>;
 
 // coffer serve: appliance/src/cli/serve_command.cc
 int RunServe(const Args& args);
+// coffer certs generate: appliance/src/cli/certs_command.cc
+int RunCerts(const Args& args);
 // coffer policy validate|eval: appliance/src/cli/policy_command.cc
 int RunPolicy(const Args& args);
 // coffer validate|plan|apply|status|seal|unseal: appliance/src/cli/state_command.cc

@@ -16,6 +16,7 @@ constexpr const char* kUsage = R"(usage: coffer <command> [options]
 
 Appliance:
   serve      run the S3 appliance (see `coffer serve --help`)
+  certs      generate a local CA and server certificate (certs generate)
   version    print version, git revision and build type
 
 Desired state (GitOps):
@@ -34,6 +35,7 @@ Run `coffer <command> --help` for a command's options.
 
 int Dispatch(std::string_view verb, const Args& rest) {
   if (verb == "serve") return RunServe(rest);
+  if (verb == "certs") return RunCerts(rest);
   if (verb == "version") {
     std::printf("%s\n", VersionLine().c_str());
     return 0;

@@ -13,11 +13,13 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "coffer/base/secret.h"
 #include "coffer/core/health.h"
 #include "coffer/posix/posix_env.h"
 #include "coffer/server/http_server.h"
+#include "coffer/server/tls.h"
 
 #include "options.h"
 #include "version.h"
@@ -31,9 +33,19 @@ struct ServeFlags {
   std::string config;
   std::string data = "./coffer-data";
   std::string address = "127.0.0.1:9000";
+  std::string plain_address;  // A plain-HTTP listener beside TLS, only when asked for.
+  std::string certs_dir;
+  std::string client_cert = "none";
+  bool require_tls = false;
+  unsigned certs_reload_s = 2;
   std::string log_level = "info";
   unsigned threads = 0;
 };
+
+std::string DefaultCertsDir() {
+  const char* home = std::getenv("HOME");
+  return std::string(home != nullptr ? home : ".") + "/.coffer/certs";
+}
 
 // Splits "host:port" or "[v6]:port". Returns false on a malformed address.
 bool SplitHostPort(const std::string& in, std::string& host, std::uint16_t& port) {
@@ -137,83 +149,170 @@ class ApplianceHandler final : public core::RequestHandler {
   core::Health& health_;
 };
 
-int Serve(const ServeFlags& flags) {
-  env::LogLevel level = env::LogLevel::kInfo;
-  if (!env::ParseLogLevel(flags.log_level, level)) {
-    std::fprintf(stderr, "coffer serve: bad --log-level '%s'\n", flags.log_level.c_str());
-    return 2;
-  }
-  std::string host;
-  std::uint16_t port = 0;
-  if (!SplitHostPort(flags.address, host, port)) {
-    std::fprintf(stderr, "coffer serve: bad --address '%s' (want HOST:PORT)\n",
-                 flags.address.c_str());
-    return 2;
-  }
-  boost::asio::io_context io;
-  posix::PosixEnv env(io, level);
-  auto& log = env.log();
-  log.Info("serve", "starting",
-           {{"version", VersionLine()}, {"data", flags.data}, {"config", flags.config}});
+// Everything `serve` runs, in the order it is built and the reverse order it
+// is torn down.
+class Appliance {
+ public:
+  Appliance(const ServeFlags& flags, env::LogLevel level) : flags_(flags), env_(io_, level) {}
 
-  if (::mkdir(flags.data.c_str(), 0750) != 0 && errno != EEXIST) {
-    log.Error("serve", "cannot create data folder", {{"path", flags.data}});
-    return 1;
-  }
-  auto root = LoadRootCredentials(flags.data, env.random());
-  if (!root) {
-    log.Error("serve", "root credentials", {{"error", root.error().message()}});
-    return 1;
-  }
-  if (root->generated) {
-    // Shown once, as MinIO does for generated credentials; the file keeps them.
-    std::printf("Root user:     %s\nRoot password: %.*s\n(stored in %s/root.credentials)\n",
-                root->user.c_str(), static_cast<int>(root->password.size()),
-                root->password.Reveal().data(), flags.data.c_str());
-    std::fflush(stdout);
+  int Run() {
+    if (int rc = OpenData(); rc != 0) return rc;
+    if (int rc = SetUpTls(); rc != 0) return rc;
+    if (int rc = Listen(); rc != 0) return rc;
+    WatchSignals();
+    WatchCertificates();
+    const unsigned threads =
+        flags_.threads != 0 ? flags_.threads : std::max(2u, std::thread::hardware_concurrency());
+    std::vector<std::thread> pool;
+    for (unsigned i = 1; i < threads; ++i) pool.emplace_back([this] { io_.run(); });
+    io_.run();
+    for (auto& t : pool) t.join();
+    servers_.clear();  // Joins the workers before anything they use goes away.
+    env_.log().Info("serve", "stopped");
+    return 0;
   }
 
-  core::Health health;
-  std::vector<std::unique_ptr<env::Drive>> drives;
-  for (int i = 1; i <= kDefaultDrives; ++i) {
-    auto drive = env.OpenDrive(flags.data + "/drive" + std::to_string(i));
-    if (!drive) {
-      log.Error("serve", "drive unavailable", {{"error", drive.error().message()}});
-      continue;
+ private:
+  int OpenData() {
+    auto& log = env_.log();
+    log.Info("serve", "starting",
+             {{"version", VersionLine()}, {"data", flags_.data}, {"config", flags_.config}});
+    if (::mkdir(flags_.data.c_str(), 0750) != 0 && errno != EEXIST) {
+      log.Error("serve", "cannot create data folder", {{"path", flags_.data}});
+      return 1;
     }
-    drives.push_back(std::move(drive).value());
+    auto root = LoadRootCredentials(flags_.data, env_.random());
+    if (!root) {
+      log.Error("serve", "root credentials", {{"error", root.error().message()}});
+      return 1;
+    }
+    if (root->generated) {
+      // Shown once, as MinIO does for generated credentials; the file keeps them.
+      std::printf("Root user:     %s\nRoot password: %.*s\n(stored in %s/root.credentials)\n",
+                  root->user.c_str(), static_cast<int>(root->password.size()),
+                  root->password.Reveal().data(), flags_.data.c_str());
+      std::fflush(stdout);
+    }
+    for (int i = 1; i <= kDefaultDrives; ++i) {
+      auto drive = env_.OpenDrive(flags_.data + "/drive" + std::to_string(i));
+      if (!drive) {
+        log.Error("serve", "drive unavailable", {{"error", drive.error().message()}});
+        continue;
+      }
+      drives_.push_back(std::move(drive).value());
+    }
+    health_.Set("drives", drives_.size() == kDefaultDrives,
+                std::to_string(drives_.size()) + " of 4 drives online");
+    return 0;
   }
-  health.Set("drives", drives.size() == kDefaultDrives,
-             std::to_string(drives.size()) + " of 4 drives online");
 
-  ApplianceHandler routes(health);
-  core::BufferedHandler handler(routes, /*body_limit_bytes=*/1 << 20);
-  server::ServerOptions options;
-  options.address = host;
-  options.port = port;
-  auto server = server::HttpServer::Start(io, env, handler, options);
-  if (!server) {
-    log.Error("serve", "listen failed", {{"error", server.error().message()}});
-    return 1;
+  int SetUpTls() {
+    auto& log = env_.log();
+    if (!server::TlsContexts::Present(flags_.certs_dir)) {
+      if (flags_.require_tls) {
+        log.Error("serve", "TLS required but no certificate", {{"certs_dir", flags_.certs_dir}});
+        return 1;
+      }
+      log.Warn("serve", "no TLS certificate: serving plain HTTP",
+               {{"certs_dir", flags_.certs_dir}});
+      return 0;
+    }
+    server::TlsOptions options;
+    options.certs_dir = flags_.certs_dir;
+    options.client_auth = flags_.client_cert == "required"   ? server::ClientAuth::kRequired
+                          : flags_.client_cert == "optional" ? server::ClientAuth::kOptional
+                                                             : server::ClientAuth::kNone;
+    if (const char* pass = std::getenv("COFFER_CERT_PASSWD")) options.key_passphrase = pass;
+    auto tls = server::TlsContexts::Load(options);
+    if (!tls) {
+      log.Error("serve", "cannot load TLS certificates", {{"error", tls.error().message()}});
+      return 1;
+    }
+    tls_ = std::move(tls).value();
+    return 0;
   }
-  log.Info("serve", "listening", {{"address", host + ":" + std::to_string((*server)->port())}});
 
-  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code& ec, int signo) {
-    if (ec) return;
-    log.Info("serve", "shutting down", {{"signal", std::to_string(signo)}});
-    (*server)->Shutdown([&io] { io.stop(); });
-  });
+  int Listen() {
+    if (int rc = ListenOn(flags_.address, tls_); rc != 0) return rc;
+    if (!flags_.plain_address.empty()) {
+      if (flags_.require_tls) {
+        env_.log().Error("serve", "--plain-address conflicts with --require-tls");
+        return 2;
+      }
+      return ListenOn(flags_.plain_address, nullptr);
+    }
+    return 0;
+  }
 
-  const unsigned threads =
-      flags.threads != 0 ? flags.threads : std::max(2u, std::thread::hardware_concurrency());
-  std::vector<std::thread> pool;
-  for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&io] { io.run(); });
-  io.run();
-  for (auto& t : pool) t.join();
-  log.Info("serve", "stopped");
-  return 0;
-}
+  int ListenOn(const std::string& address, std::shared_ptr<server::TlsContexts> tls) {
+    std::string host;
+    std::uint16_t port = 0;
+    if (!SplitHostPort(address, host, port)) {
+      std::fprintf(stderr, "coffer serve: bad address '%s' (want HOST:PORT)\n", address.c_str());
+      return 2;
+    }
+    server::ServerOptions options;
+    options.address = host;
+    options.port = port;
+    options.tls = std::move(tls);
+    auto server = server::HttpServer::Start(io_, env_, handler_, options);
+    if (!server) {
+      env_.log().Error("serve", "listen failed", {{"error", server.error().message()}});
+      return 1;
+    }
+    env_.log().Info("serve", "listening",
+                    {{"address", host + ":" + std::to_string((*server)->port())},
+                     {"scheme", options.tls ? "https" : "http"}});
+    servers_.push_back(std::move(server).value());
+    return 0;
+  }
+
+  void WatchSignals() {
+    signals_.async_wait([this](const boost::system::error_code& ec, int signo) {
+      if (ec) return;
+      env_.log().Info("serve", "shutting down", {{"signal", std::to_string(signo)}});
+      stopping_ = true;
+      reload_timer_.cancel();
+      auto pending = std::make_shared<std::size_t>(servers_.size());
+      for (auto& s : servers_) {
+        s->Shutdown([this, pending] {
+          if (--*pending == 0) io_.stop();
+        });
+      }
+    });
+  }
+
+  // Hot reload: new files in the certs dir serve new connections; invalid
+  // files keep the old certificates and log the error naming the file.
+  void WatchCertificates() {
+    if (!tls_ || stopping_) return;
+    reload_timer_.expires_after(std::chrono::seconds(flags_.certs_reload_s));
+    reload_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;
+      auto changed = tls_->ReloadIfChanged();
+      if (!changed) {
+        env_.log().Error("tls", "certificate reload failed; keeping the old certificates",
+                         {{"error", changed.error().message()}});
+      } else if (*changed) {
+        env_.log().Info("tls", "certificates reloaded", {{"certs_dir", flags_.certs_dir}});
+      }
+      WatchCertificates();
+    });
+  }
+
+  const ServeFlags& flags_;
+  boost::asio::io_context io_;
+  posix::PosixEnv env_;
+  core::Health health_;
+  ApplianceHandler routes_{health_};
+  core::BufferedHandler handler_{routes_, /*body_limit_bytes=*/1 << 20};
+  std::vector<std::unique_ptr<env::Drive>> drives_;
+  std::shared_ptr<server::TlsContexts> tls_;
+  std::vector<std::unique_ptr<server::HttpServer>> servers_;
+  boost::asio::signal_set signals_{io_, SIGINT, SIGTERM};
+  boost::asio::steady_timer reload_timer_{io_};
+  bool stopping_ = false;
+};
 
 }  // namespace
 
@@ -223,14 +322,42 @@ int RunServe(const Args& args) {
   desc.add_options()("config", po::value(&flags.config),
                      "config repo folder (default: fixtures/quickstart)")(
       "data", po::value(&flags.data)->default_value(flags.data), "data folder (store, drives)")(
-      "address", po::value(&flags.address)->default_value(flags.address), "listen HOST:PORT")(
+      "address", po::value(&flags.address)->default_value(flags.address),
+      "listen HOST:PORT (TLS when the certs dir holds a certificate)")(
+      "plain-address", po::value(&flags.plain_address),
+      "also listen for plain HTTP on HOST:PORT (off by default when TLS is on)")(
+      "certs-dir", po::value(&flags.certs_dir), "certs dir (default: ~/.coffer/certs)")(
+      "client-cert", po::value(&flags.client_cert)->default_value(flags.client_cert),
+      "client certificates: none|optional|required (verified against CERTS_DIR/CAs)")(
+      "require-tls", po::bool_switch(&flags.require_tls), "refuse to serve plain HTTP at all")(
+      "certs-reload-interval", po::value(&flags.certs_reload_s)->default_value(2),
+      "seconds between checks of the certs dir for new files")(
       "log-level", po::value(&flags.log_level)->default_value(flags.log_level),
       "debug|info|warn|error")("threads", po::value(&flags.threads),
                                "I/O threads (default: cores, at least 2)");
   po::variables_map vm;
   if (auto exit = ParseFlags("coffer serve", desc, args, vm)) return *exit;
   if (flags.config.empty()) flags.config = DefaultConfigDir();
-  return Serve(flags);
+  if (flags.certs_dir.empty()) flags.certs_dir = DefaultCertsDir();
+  env::LogLevel level = env::LogLevel::kInfo;
+  if (!env::ParseLogLevel(flags.log_level, level)) {
+    std::fprintf(stderr, "coffer serve: bad --log-level '%s'\n", flags.log_level.c_str());
+    return 2;
+  }
+  if (flags.client_cert != "none" && flags.client_cert != "optional" &&
+      flags.client_cert != "required") {
+    std::fprintf(stderr, "coffer serve: bad --client-cert '%s'\n", flags.client_cert.c_str());
+    return 2;
+  }
+  std::string host;
+  std::uint16_t port = 0;
+  if (!SplitHostPort(flags.address, host, port)) {
+    std::fprintf(stderr, "coffer serve: bad --address '%s' (want HOST:PORT)\n",
+                 flags.address.c_str());
+    return 2;
+  }
+  Appliance appliance(flags, level);
+  return appliance.Run();
 }
 
 }  // namespace coffer::cli

@@ -69,7 +69,7 @@ std::string FormatRfc3339(base::WallTime t) {
   const std::time_t tt = secs.time_since_epoch().count();
   std::tm tm{};
   gmtime_r(&tt, &tm);
-  char buf[40];
+  char buf[96];  // Room for any int in every field (-Wformat-truncation).
   std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
   return buf;

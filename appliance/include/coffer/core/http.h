@@ -25,8 +25,11 @@ struct HttpRequest {
   HeaderList headers;
   std::string remote_address;  // Socket peer "ip:port" (never a forwarded header).
   bool secure = false;         // True on TLS connections.
-  std::string request_id;      // Assigned by the shell before the core sees it.
-  std::string body;            // Filled only by BufferedHandler for RequestHandler.
+  // The verified client certificate on an mTLS connection (empty otherwise).
+  std::string client_cert_subject;  // RFC 2253 distinguished name.
+  std::string client_cert_cn;       // Its common name.
+  std::string request_id;           // Assigned by the shell before the core sees it.
+  std::string body;                 // Filled only by BufferedHandler for RequestHandler.
 
   // Returns the first value of header `name` (lower-case), or "" when absent.
   std::string_view Header(std::string_view name) const {

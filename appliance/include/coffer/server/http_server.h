@@ -13,6 +13,7 @@
 #include "coffer/base/result.h"
 #include "coffer/core/http.h"
 #include "coffer/env/env.h"
+#include "coffer/server/tls.h"
 
 namespace boost::asio {
 class io_context;
@@ -37,6 +38,8 @@ struct ServerOptions {
   std::chrono::milliseconds idle_timeout{60'000};
   // On shutdown, requests in flight get this long to finish.
   std::chrono::milliseconds drain_timeout{10'000};
+  // TLS: when set, every connection of this listener is TLS.
+  std::shared_ptr<TlsContexts> tls;
 };
 
 class HttpServer {
