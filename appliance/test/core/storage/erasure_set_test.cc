@@ -79,6 +79,36 @@ TEST_F(ErasureSetTest, EtagIsMd5OfContent) {
   EXPECT_EQ(info->etag, "5eb63bbbe01eeed093cb22bb8f5acdc3");
 }
 
+TEST_F(ErasureSetTest, StatReturnsMetadataContentTypeAndEncryptionSlot) {
+  PutOptions o;
+  o.content_type = "image/png";
+  o.user_metadata = {{"x-amz-meta-owner", "ops"}, {"x-amz-meta-a", "1"}};
+  o.encryption = std::string("\0sealed-key", 11);
+  o.size_bytes = 5000;
+  const std::string body = Bytes(5000, 6);
+  StringSource src(body);
+  auto put = set_->PutObject("bkt1", "img", src, o);
+  ASSERT_TRUE(put.has_value());
+  env_.Advance(std::chrono::seconds(5));
+  auto st = set_->StatObject("bkt1", "img", "");
+  ASSERT_TRUE(st.has_value());
+  EXPECT_EQ(st->content_type, "image/png");
+  EXPECT_EQ(st->user_metadata, o.user_metadata);
+  EXPECT_EQ(st->encryption, o.encryption);
+  EXPECT_EQ(st->size_bytes, 5000u);
+  EXPECT_EQ(st->version_id, "null");
+  EXPECT_EQ(st->mod_time, put->mod_time);
+  EXPECT_EQ(st->mod_time, env_.Now() - std::chrono::seconds(5));
+  EXPECT_EQ(st->part_count, 0u);
+  StringSource wrong(body);
+  o.size_bytes = 4999;
+  EXPECT_EQ(set_->PutObject("bkt1", "img", wrong, o).error().code(),
+            base::ErrorCode::kInvalidArgument);
+  EXPECT_EQ(*Get("img"), body);
+  EXPECT_EQ(set_->StatObject("bkt1", "nope", "").error().code(), base::ErrorCode::kNotFound);
+  EXPECT_EQ(set_->StatObject("nobkt", "img", "").error().code(), base::ErrorCode::kNotFound);
+}
+
 TEST_F(ErasureSetTest, RangesReturnExactSlices) {
   const std::string body = Bytes(10000, 7);
   ASSERT_TRUE(Put("r", body).has_value());
