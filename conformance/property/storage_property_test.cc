@@ -291,6 +291,87 @@ RC_GTEST_PROP(StorageProperty, WriteFaultSwarmKeepsOldOrNew, ()) {
   }
 }
 
+// Versioning against a model: random PUTs, deletes (markers), deletes of a
+// version, and versioning switches; after every step the latest version of
+// each key and the full version listing match the model exactly.
+RC_GTEST_PROP(StorageProperty, VersioningMatchesModel, ()) {
+  World w(*rc::gen::arbitrary<std::uint64_t>());
+  OpenSet(w, *GenLayout());
+  RC_ASSERT(w.set->MakeBucket("bkt1").has_value());
+  struct Entry {
+    std::string id;
+    bool marker = false;
+    std::string body;
+  };
+  std::map<std::string, std::vector<Entry>> model;  // Newest first.
+  VersioningState state = VersioningState::kUnversioned;
+  const int steps = *rc::gen::inRange(1, 25);
+  for (int i = 0; i < steps; ++i) {
+    const std::string key = "k/" + std::to_string(*rc::gen::inRange(0, 3));
+    auto& versions = model[key];
+    auto drop_null = [&] {
+      std::erase_if(versions, [](const Entry& e) { return e.id == "null"; });
+    };
+    w.env.virtual_clock().Advance(std::chrono::milliseconds(1));
+    switch (*rc::gen::inRange(0, 5)) {
+      case 0: {
+        const std::string body = Body(*rc::gen::inRange<std::size_t>(0, 6000), i + 1u);
+        StringSource src(body);
+        auto put = w.set->PutObject("bkt1", key, src, PutOptions{});
+        RC_ASSERT(put.has_value());
+        if (state != VersioningState::kEnabled) drop_null();
+        versions.insert(versions.begin(), Entry{put->version_id, false, body});
+        break;
+      }
+      case 1: {
+        auto del = w.set->DeleteObject("bkt1", key, "");
+        RC_ASSERT(del.has_value());
+        if (state == VersioningState::kUnversioned) {
+          drop_null();
+        } else {
+          RC_ASSERT(del->delete_marker);
+          if (state == VersioningState::kSuspended) drop_null();
+          versions.insert(versions.begin(), Entry{del->version_id, true, ""});
+        }
+        break;
+      }
+      case 2: {
+        if (versions.empty()) break;
+        const auto at = *rc::gen::inRange<std::size_t>(0, versions.size());
+        RC_ASSERT(w.set->DeleteObject("bkt1", key, versions[at].id).has_value());
+        versions.erase(versions.begin() + static_cast<std::ptrdiff_t>(at));
+        break;
+      }
+      default: {
+        const auto next = *rc::gen::element(VersioningState::kEnabled, VersioningState::kSuspended);
+        if (state == VersioningState::kUnversioned && next == VersioningState::kSuspended) break;
+        RC_ASSERT(w.set->SetBucketVersioning("bkt1", next).has_value());
+        state = next;
+        break;
+      }
+    }
+    StringSink sink;
+    auto got = w.set->GetObject("bkt1", key, {}, sink);
+    if (versions.empty() || versions.front().marker) {
+      RC_ASSERT(!got.has_value());
+      RC_ASSERT(got.error().code() == base::ErrorCode::kNotFound);
+    } else {
+      RC_ASSERT(got.has_value());
+      RC_ASSERT(sink.data() == versions.front().body);
+    }
+    auto listed = w.set->ListObjectVersions("bkt1", {});
+    RC_ASSERT(listed.has_value());
+    std::vector<std::string> want, have;
+    for (const auto& [k, vs] : model) {
+      for (const Entry& e : vs) want.push_back(k + " " + e.id + (e.marker ? " marker" : ""));
+    }
+    for (const ObjectInfo& o : listed->versions) {
+      have.push_back(o.key + " " + o.version_id + (o.delete_marker ? " marker" : ""));
+    }
+    RC_ASSERT(have == want);
+  }
+}
+
 // Counts drive operations of one PUT, then replays it stopping after each
 // count, restarts on the same disks and checks old-or-new.
 TEST(StorageCrash, PutStoppedAtEveryStepLeavesOldOrNew) {
