@@ -193,9 +193,13 @@ base::Result<ObjectInfo> ErasureSet::GetObject(std::string_view bucket, std::str
     }
     part_start += part.size_bytes;
   }
-  const bool degraded =
-      std::count(bad.begin(), bad.end(), true) > 0 ||
-      std::count(agreed.holders.begin(), agreed.holders.end(), true) < core_->drives();
+  // Heal only what a heal can fix: a reachable drive with a missing or bad
+  // copy. An offline drive would make every read re-verify the whole object.
+  bool degraded = false;
+  for (int d = 0; d < core_->drives(); ++d) {
+    const auto i = static_cast<std::size_t>(d);
+    degraded |= (bad[i] || !agreed.holders[i]) && core_->Reachable(r, d);
+  }
   if (degraded && core_->options().heal_on_read) core_->ScheduleHeal(bucket, key);
   COFFER_RETURN_IF_ERROR(status);
   return ToObjectInfo(bucket, key, v, &agreed == &r.versions.front());

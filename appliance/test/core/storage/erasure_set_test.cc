@@ -334,6 +334,13 @@ TEST_F(ErasureSetTest, ReadOfCorruptShardSchedulesHeal) {
   EXPECT_EQ(set_->HealObject("bkt1", "c", HealOptions{true})->outcome, HealOutcome::kHealthy);
 }
 
+TEST_F(ErasureSetTest, ReadsWithAnOfflineDriveScheduleNoHeal) {
+  ASSERT_TRUE(Put("o", Bytes(9000, 5)).has_value());
+  env_.Disk("d2")->offline = true;
+  EXPECT_TRUE(Get("o").has_value());
+  EXPECT_EQ(env_.RunTasks(), 0);
+}
+
 TEST_F(ErasureSetTest, SwappedDrivesAreOrderedByFormat) {
   const std::string body = Bytes(9000, 8);
   ASSERT_TRUE(Put("s", body).has_value());
