@@ -20,11 +20,13 @@ if(COFFER_BUILD_BENCH)
 endif()
 
 # toml++ is used header-only and without exceptions (STYLE: no exception
-# crosses a library API); the header-only mode keeps us off the prebuilt
-# library's ABI, which Debian builds with exceptions on.
+# crosses a library API). Debian's imported target also adds
+# -DTOML_HEADER_ONLY=0 (it describes its prebuilt, exception-enabled library),
+# which would clash under -Werror, so only its include directory is taken.
 if(NOT TARGET coffer_tomlplusplus)
+  get_target_property(_toml_include tomlplusplus::tomlplusplus INTERFACE_INCLUDE_DIRECTORIES)
   add_library(coffer_tomlplusplus INTERFACE)
-  target_link_libraries(coffer_tomlplusplus INTERFACE tomlplusplus::tomlplusplus)
+  target_include_directories(coffer_tomlplusplus SYSTEM INTERFACE ${_toml_include})
   target_compile_definitions(coffer_tomlplusplus INTERFACE TOML_HEADER_ONLY=1 TOML_EXCEPTIONS=0)
   add_library(coffer::tomlplusplus ALIAS coffer_tomlplusplus)
 endif()

@@ -6,6 +6,8 @@
 # a second run builds incrementally. Extra arguments go to `coffer serve`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# ccache hits across clones in different folders (CI builds a fresh clone).
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
 scripts/install-deps.sh build
 cmake --preset appliance >/dev/null
 cmake --build --preset appliance

@@ -6,6 +6,8 @@
 # Long fuzzing, soaks and big swarms are separate commands (see README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# ccache hits across clones in different folders (CI builds a fresh clone).
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
 scripts/install-deps.sh all
 jobs=$(nproc)
 

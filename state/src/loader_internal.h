@@ -10,9 +10,9 @@
 #include <string_view>
 #include <vector>
 
-#include "toml_wrapper.h"
-
 #include "coffer/state/config.h"
+
+#include "toml_wrapper.h"
 
 namespace coffer::state::internal {
 

@@ -10,6 +10,7 @@
 #include "coffer/core/storage/erasure_set.h"
 #include "coffer/posix/posix_env.h"
 
+#include "data_layout.h"
 #include "options.h"
 
 namespace coffer::cli {
@@ -69,7 +70,7 @@ int RunHeal(const Args& args) {
   int drives = 4;
   po::options_description desc("coffer heal");
   desc.add_options()("data", po::value(&data)->default_value(data),
-                     "data folder whose drive0..N-1 form the set")(
+                     "data folder whose drive1..N form the set")(
       "drives", po::value(&drives)->default_value(drives), "number of drives in the set")(
       "dry-run", "report what would be repaired without changing anything");
   po::variables_map vm;
@@ -82,8 +83,7 @@ int RunHeal(const Args& args) {
   boost::asio::io_context io;
   posix::PosixEnv env(io, env::LogLevel::kWarn);
   core::storage::ErasureSetOptions options;
-  for (int i = 0; i < drives; ++i)
-    options.drive_locations.push_back(data + "/drive" + std::to_string(i));
+  options.drive_locations = DriveFolders(data, drives);
   options.adopt_empty_drives = !dry_run;
   options.heal_on_read = false;
   auto set = core::storage::ErasureSet::Open(env, options);

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "commands.h"
+#include "heal_command.h"
 #include "version.h"
 
 namespace coffer::cli {
@@ -17,6 +18,7 @@ constexpr const char* kUsage = R"(usage: coffer <command> [options]
 Appliance:
   serve      run the S3 appliance (see `coffer serve --help`)
   certs      generate a local CA and server certificate (certs generate)
+  heal       scan the erasure set and repair every object (--dry-run to report)
   version    print version, git revision and build type
 
 Desired state (GitOps):
@@ -36,21 +38,18 @@ Run `coffer <command> --help` for a command's options.
 int Dispatch(std::string_view verb, const Args& rest) {
   if (verb == "serve") return RunServe(rest);
   if (verb == "certs") return RunCerts(rest);
+  if (verb == "heal") return RunHeal(rest);
   if (verb == "version") {
     std::printf("%s\n", VersionLine().c_str());
     return 0;
   }
-#if defined(COFFER_CLI_POLICY)
   if (verb == "policy") return RunPolicy(rest);
-#endif
-#if defined(COFFER_CLI_STATE)
   if (verb == "validate") return RunValidate(rest);
   if (verb == "plan") return RunPlan(rest);
   if (verb == "apply") return RunApply(rest);
   if (verb == "status") return RunStatus(rest);
   if (verb == "seal") return RunSeal(rest);
   if (verb == "unseal") return RunUnseal(rest);
-#endif
   std::fprintf(stderr, "coffer: unknown command '%.*s'\n\n%s", static_cast<int>(verb.size()),
                verb.data(), kUsage);
   return 2;

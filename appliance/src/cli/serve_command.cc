@@ -17,17 +17,18 @@
 
 #include "coffer/base/secret.h"
 #include "coffer/core/health.h"
+#include "coffer/core/storage/erasure_set.h"
 #include "coffer/posix/posix_env.h"
 #include "coffer/server/http_server.h"
 #include "coffer/server/tls.h"
 
+#include "data_layout.h"
 #include "options.h"
+#include "reconciler.h"
 #include "version.h"
 
 namespace coffer::cli {
 namespace {
-
-constexpr int kDefaultDrives = 4;
 
 struct ServeFlags {
   std::string config;
@@ -38,6 +39,7 @@ struct ServeFlags {
   std::string client_cert = "none";
   bool require_tls = false;
   unsigned certs_reload_s = 2;
+  unsigned reconcile_s = 10;
   std::string log_level = "info";
   unsigned threads = 0;
 };
@@ -126,6 +128,42 @@ base::Result<RootCredentials> LoadRootCredentials(const std::string& data_dir,
   return creds;
 }
 
+// Makes the root credentials visible to the config repo's env: references
+// (the quickstart's [appliance.root] points at them).
+void ExportRootCredentials(const RootCredentials& root) {
+  ::setenv("COFFER_ROOT_USER", root.user.c_str(), 1);
+  ::setenv("COFFER_ROOT_PASSWORD", std::string(root.password.Reveal()).c_str(), 1);
+}
+
+// The embedded quickstart's example viewer needs COFFER_VIEWER_SECRET. When it
+// is unset, serve makes one once (0600 file in the data folder) and prints it
+// once, as it does for the root credentials.
+base::Status EnsureViewerSecret(const std::string& data_dir, base::Random& random) {
+  if (std::getenv("COFFER_VIEWER_SECRET") != nullptr) return base::Ok();
+  const std::string path = data_dir + "/viewer.secret";
+  std::string secret;
+  std::ifstream in(path);
+  if (in) {
+    std::getline(in, secret);
+  } else {
+    static constexpr char kChars[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    secret.resize(32);
+    for (char& c : secret) c = kChars[random.Uniform(0, sizeof(kChars) - 2)];
+    const mode_t old = ::umask(077);
+    std::ofstream out(path, std::ios::trunc);
+    out << secret << '\n';
+    out.close();
+    ::umask(old);
+    if (!out) return base::Unavailable("cannot write " + path);
+    std::printf("Quickstart user 'viewer' (readonly) secret: %s\n(stored in %s)\n", secret.c_str(),
+                path.c_str());
+    std::fflush(stdout);
+  }
+  ::setenv("COFFER_VIEWER_SECRET", secret.c_str(), 1);
+  return base::Ok();
+}
+
 // Routes requests: health today; the S3 API and the admin API are added by
 // their issues behind this same entry point.
 class ApplianceHandler final : public core::RequestHandler {
@@ -161,6 +199,7 @@ class Appliance {
     if (int rc = Listen(); rc != 0) return rc;
     WatchSignals();
     WatchCertificates();
+    ScheduleReconcile();
     const unsigned threads =
         flags_.threads != 0 ? flags_.threads : std::max(2u, std::thread::hardware_concurrency());
     std::vector<std::thread> pool;
@@ -193,17 +232,69 @@ class Appliance {
                   root->password.Reveal().data(), flags_.data.c_str());
       std::fflush(stdout);
     }
-    for (int i = 1; i <= kDefaultDrives; ++i) {
-      auto drive = env_.OpenDrive(flags_.data + "/drive" + std::to_string(i));
-      if (!drive) {
-        log.Error("serve", "drive unavailable", {{"error", drive.error().message()}});
-        continue;
+    ExportRootCredentials(*root);
+    if (flags_.config == DefaultConfigDir()) {
+      if (auto viewer = EnsureViewerSecret(flags_.data, env_.random()); !viewer.has_value()) {
+        log.Error("serve", "quickstart viewer secret", {{"error", viewer.error().message()}});
+        return 1;
       }
-      drives_.push_back(std::move(drive).value());
     }
-    health_.Set("drives", drives_.size() == kDefaultDrives,
-                std::to_string(drives_.size()) + " of 4 drives online");
+    if (int rc = OpenErasureSet(); rc != 0) return rc;
+    return OpenIamStore();
+  }
+
+  // The data plane: four drive folders as one 2+2 erasure set. Fewer drives
+  // than the data count stop the daemon; any missing drive marks it degraded.
+  int OpenErasureSet() {
+    core::storage::ErasureSetOptions options;
+    options.drive_locations = DriveFolders(flags_.data, kDefaultDriveCount);
+    auto set = core::storage::ErasureSet::Open(env_, options);
+    if (!set) {
+      env_.log().Error("serve", "cannot open the drives", {{"error", set.error().message()}});
+      return 1;
+    }
+    objects_ = std::move(set).value();
+    int ok = 0;
+    for (const auto& d : objects_->Drives()) {
+      if (d.state == core::storage::DriveState::kOk) {
+        ++ok;
+      } else {
+        env_.log().Warn("serve", "drive not in service", {{"drive", d.location}});
+      }
+    }
+    health_.Set(
+        "drives", ok == kDefaultDriveCount,
+        std::to_string(ok) + " of " + std::to_string(kDefaultDriveCount) + " drives online");
     return 0;
+  }
+
+  // The IAM store under the data folder, reconciled from the config repo now
+  // and then on a jittered interval.
+  int OpenIamStore() {
+    ReconcilerOptions options{flags_.config, StorePath(flags_.data), flags_.data};
+    auto reconciler = Reconciler::Open(options, env_, health_);
+    if (!reconciler) {
+      env_.log().Error("serve", "cannot open the IAM store",
+                       {{"error", reconciler.error().message()}});
+      return 1;
+    }
+    reconciler_ = std::move(reconciler).value();
+    reconciler_->Pass();
+    return 0;
+  }
+
+  void ScheduleReconcile() {
+    if (stopping_) return;
+    // Jitter +-20% so a fleet reconciling one repo does not pull in lockstep.
+    const auto base_ms = std::int64_t{flags_.reconcile_s} * 1000;
+    const auto jitter = static_cast<std::int64_t>(
+        env_.random().Uniform(0, static_cast<std::uint64_t>(base_ms * 2 / 5)));
+    reconcile_timer_.expires_after(std::chrono::milliseconds(base_ms * 4 / 5 + jitter));
+    reconcile_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;
+      reconciler_->Pass();
+      ScheduleReconcile();
+    });
   }
 
   int SetUpTls() {
@@ -273,6 +364,7 @@ class Appliance {
       env_.log().Info("serve", "shutting down", {{"signal", std::to_string(signo)}});
       stopping_ = true;
       reload_timer_.cancel();
+      reconcile_timer_.cancel();
       auto pending = std::make_shared<std::size_t>(servers_.size());
       for (auto& s : servers_) {
         s->Shutdown([this, pending] {
@@ -306,11 +398,13 @@ class Appliance {
   core::Health health_;
   ApplianceHandler routes_{health_};
   core::BufferedHandler handler_{routes_, /*body_limit_bytes=*/1 << 20};
-  std::vector<std::unique_ptr<env::Drive>> drives_;
+  std::unique_ptr<core::storage::ErasureSet> objects_;
   std::shared_ptr<server::TlsContexts> tls_;
   std::vector<std::unique_ptr<server::HttpServer>> servers_;
   boost::asio::signal_set signals_{io_, SIGINT, SIGTERM};
   boost::asio::steady_timer reload_timer_{io_};
+  boost::asio::steady_timer reconcile_timer_{io_};
+  std::unique_ptr<Reconciler> reconciler_;
   bool stopping_ = false;
 };
 
@@ -332,6 +426,8 @@ int RunServe(const Args& args) {
       "require-tls", po::bool_switch(&flags.require_tls), "refuse to serve plain HTTP at all")(
       "certs-reload-interval", po::value(&flags.certs_reload_s)->default_value(2),
       "seconds between checks of the certs dir for new files")(
+      "reconcile-interval", po::value(&flags.reconcile_s)->default_value(10),
+      "seconds between reconcile passes over the config repo (jittered)")(
       "log-level", po::value(&flags.log_level)->default_value(flags.log_level),
       "debug|info|warn|error")("threads", po::value(&flags.threads),
                                "I/O threads (default: cores, at least 2)");
@@ -354,6 +450,10 @@ int RunServe(const Args& args) {
   if (!SplitHostPort(flags.address, host, port)) {
     std::fprintf(stderr, "coffer serve: bad --address '%s' (want HOST:PORT)\n",
                  flags.address.c_str());
+    return 2;
+  }
+  if (flags.reconcile_s == 0 || flags.certs_reload_s == 0) {
+    std::fprintf(stderr, "coffer serve: intervals must be at least 1 second\n");
     return 2;
   }
   Appliance appliance(flags, level);

@@ -57,4 +57,39 @@ done
 ! grep -q 'Root password' "$work/out2" || fail "credentials printed twice"
 kill -INT "$pid"; rc=0; wait "$pid" || rc=$?; pid=""
 [[ $rc -eq 0 ]] || fail "serve exited $rc after SIGINT"
+[[ -f "$work/data/iam.db" ]] || fail "no IAM store"
+"$bin" heal --data "$work/data" --dry-run >"$work/heal" 2>&1 || fail "heal --dry-run on a healthy set"
+
+# A config repo that turns invalid: the last good state keeps serving, ready
+# says degraded with the file:line:col reason, and a fix makes it ready again.
+cp -r "${COFFER_SOURCE_DIR:?}/fixtures/quickstart" "$work/repo"
+export COFFER_VIEWER_SECRET=viewer-secret-for-e2e
+"$bin" serve --data "$work/data2" --config "$work/repo" --address "127.0.0.1:$port" \
+  --reconcile-interval 1 >"$work/out3" 2>"$work/log3" &
+pid=$!
+for _ in $(seq 1 100); do
+  [[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/health/ready") == 200 ]] && break
+  sleep 0.1
+done
+ready=$(curl -s "http://127.0.0.1:$port/health/ready")
+grep -q '"config":{"ready":true}' <<<"$ready" || fail "config not ready: $ready"
+printf '\n[users.typo]\nsecert = "env:X"\n' >> "$work/repo/users.toml"
+for _ in $(seq 1 50); do
+  [[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/health/ready") == 503 ]] && break
+  sleep 0.2
+done
+ready=$(curl -s "http://127.0.0.1:$port/health/ready")
+grep -q '"status":"degraded"' <<<"$ready" || fail "invalid config not degraded: $ready"
+grep -q 'users.toml:[0-9]*:[0-9]*' <<<"$ready" || fail "no file:line:col in the reason: $ready"
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/health/live")
+[[ "$code" == 200 ]] || fail "degraded config stopped the appliance"
+cp "${COFFER_SOURCE_DIR}/fixtures/quickstart/users.toml" "$work/repo/users.toml"
+for _ in $(seq 1 50); do
+  [[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/health/ready") == 200 ]] && break
+  sleep 0.2
+done
+[[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/health/ready") == 200 ]] \
+  || fail "fixed config did not become ready"
+kill -TERM "$pid"; rc=0; wait "$pid" || rc=$?; pid=""
+[[ $rc -eq 0 ]] || fail "serve exited $rc"
 echo "serve_health_e2e: ok"

@@ -1,0 +1,90 @@
+#include "reconciler.h"
+
+#include "coffer/state/apply.h"
+#include "coffer/state/config.h"
+#include "coffer/state/config_files.h"
+#include "coffer/state/secrets.h"
+
+#include "repo_access.h"
+
+namespace coffer::cli {
+
+base::Result<std::unique_ptr<Reconciler>> Reconciler::Open(const ReconcilerOptions& options,
+                                                           env::Env& env, core::Health& health) {
+  state::StoreOptions store_options;
+  COFFER_ASSIGN_OR_RETURN(auto store, state::Store::Open(options.store_path, store_options));
+  COFFER_ASSIGN_OR_RETURN(auto key, MasterKeyFor(options.key_dir, env.random(), /*create=*/true));
+  health.Set("config", false, "not reconciled yet");
+  return std::unique_ptr<Reconciler>(
+      new Reconciler(options, env, health, std::move(store), std::move(key)));
+}
+
+void Reconciler::Degraded(std::string_view reason, const std::string& message) {
+  health_.Set("config", false, std::string(reason) + ": " + message);
+}
+
+base::Status Reconciler::Apply(std::string& applied_revision) {
+  auto& log = env_.log();
+  COFFER_ASSIGN_OR_RETURN(state::ConfigTree tree, state::ReadConfigDir(options_.config_dir));
+  const state::Revision revision =
+      state::DescribeRevision(options_.config_dir, tree, env_.random().LibCtx());
+  const base::WallTime now = env_.clock().Now();
+  state::ConfigLoad load = state::LoadConfig(tree);
+  if (!load.ok()) {
+    for (const auto& e : load.errors) {
+      log.Error("reconcile", "invalid config", {{"error", e.ToString()}});
+    }
+    const std::string message = std::to_string(load.errors.size()) + " error(s) in revision " +
+                                revision.ToString() + ", first: " + load.errors.front().ToString();
+    (void)store_->RecordFailedAttempt(revision, now, "InvalidConfig", message);
+    return base::InvalidArgument(message);
+  }
+  state::StandardSecretResolver resolver =
+      ResolverFor(options_.config_dir, options_.key_dir, env_.random());
+  auto desired = state::BuildDesiredRecords(load.state, resolver, key_);
+  if (!desired.has_value()) {
+    (void)store_->RecordFailedAttempt(revision, now, "UnresolvedSecret", desired.error().message());
+    return desired.error();
+  }
+  state::ApplyOptions options;
+  options.revision = revision;
+  options.now = now;
+  COFFER_ASSIGN_OR_RETURN(state::ApplyResult result,
+                          state::Apply(*store_, *desired, key_, env_.random(), options));
+  if (!result.plan.empty()) {
+    log.Info(
+        "reconcile", "applied",
+        {{"revision", revision.ToString()}, {"generation", std::to_string(result.generation)}});
+  }
+  applied_revision = revision.ToString();
+  return base::Ok();
+}
+
+void Reconciler::Pass() {
+  std::string revision;
+  if (auto applied = Apply(revision); !applied.has_value()) {
+    // Terminal for this revision: the last good snapshot keeps serving.
+    env_.log().Error("reconcile", "not applied; keeping the last good state",
+                     {{"error", applied.error().message()}});
+    Degraded("config not applied", applied.error().message());
+    return;
+  }
+  auto snapshot =
+      state::BuildSnapshot(*store_, key_, snapshots_.NextGeneration(), env_.clock().Now());
+  if (!snapshot.has_value()) {
+    env_.log().Error("reconcile", "snapshot build failed", {{"error", snapshot.error().message()}});
+    Degraded("snapshot build failed", snapshot.error().message());
+    return;
+  }
+  if (auto swapped = snapshots_.Swap(*snapshot); !swapped.has_value()) {
+    Degraded("snapshot swap failed", swapped.error().message());
+    return;
+  }
+  if (revision != last_applied_) {
+    env_.log().Info("reconcile", "ready", {{"revision", revision}});
+    last_applied_ = revision;
+  }
+  health_.Set("config", true);
+}
+
+}  // namespace coffer::cli
