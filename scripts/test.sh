@@ -10,19 +10,22 @@ cd "$(dirname "$0")/.."
 export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
 scripts/install-deps.sh all
 jobs=$(nproc)
+t0=$(date +%s)
+phase() { echo "== [$(( $(date +%s) - t0 )) s] $*"; }
 
-echo "== build: debug-asan"
+phase "build: debug-asan"
 cmake --preset debug-asan >/dev/null
 cmake --build --preset debug-asan -j "$jobs"
-echo "== test: unit, property, vectors, sim, e2e"
+phase "test: unit, property, vectors, sim, e2e"
 ctest --preset debug-asan -j "$jobs"
 
-echo "== build: fuzz (clang-14, libFuzzer)"
+phase "build: fuzz (clang-14, libFuzzer)"
 cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz -j "$jobs"
-echo "== test: fuzz-smoke"
+phase "test: fuzz-smoke"
 if [[ -n "$(ctest --preset fuzz -N | grep -E '^\s+Test +#')" ]]; then
   ctest --preset fuzz -j "$jobs"
 else
   echo "no fuzz targets yet"
 fi
+phase "done"

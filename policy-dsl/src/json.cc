@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "coffer/base/json_escape.h"
+
 namespace coffer::policy::internal {
 namespace {
 
@@ -413,42 +415,8 @@ std::string_view JsonKindName(JsonValue::Kind kind) {
 }
 
 void AppendJsonString(std::string_view value, std::string& out) {
-  static constexpr char kHex[] = "0123456789abcdef";
   out.push_back('"');
-  for (const char ch : value) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (ch) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out.push_back(kHex[c >> 4]);
-          out.push_back(kHex[c & 0xF]);
-        } else {
-          out.push_back(ch);
-        }
-    }
-  }
+  base::AppendJsonEscaped(out, value);
   out.push_back('"');
 }
 

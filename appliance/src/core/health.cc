@@ -1,6 +1,6 @@
 #include "coffer/core/health.h"
 
-#include "coffer/env/log.h"
+#include "coffer/base/json_escape.h"
 
 namespace coffer::core {
 namespace {
@@ -56,12 +56,12 @@ std::optional<HttpResponse> Health::Handle(const HttpRequest& request) const {
     if (!first) body += ',';
     first = false;
     body += '"';
-    env::AppendJsonEscaped(body, name);
+    base::AppendJsonEscaped(body, name);
     body += "\":{\"ready\":";
     body += c.ready ? "true" : "false";
     if (!c.ready) {
       body += ",\"reason\":\"";
-      env::AppendJsonEscaped(body, c.reason);
+      base::AppendJsonEscaped(body, c.reason);
       body += '"';
     }
     body += '}';

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "coffer/base/json_escape.h"
+
 namespace coffer::env {
 
 std::string_view LogLevelName(LogLevel level) {
@@ -30,38 +32,6 @@ bool ParseLogLevel(std::string_view name, LogLevel& level) {
   return false;
 }
 
-void AppendJsonEscaped(std::string& out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (u < 0x20 || u == 0x7f) {
-          out += "\\u00";
-          out += kHex[u >> 4];
-          out += kHex[u & 0xf];
-        } else {
-          out += c;
-        }
-    }
-  }
-}
-
 std::string FormatRfc3339(base::WallTime t) {
   using namespace std::chrono;
   const auto secs = floor<seconds>(t);
@@ -85,20 +55,20 @@ void Logger::Log(LogLevel level, std::string_view component, std::string_view me
   line += "\",\"time\":\"";
   line += FormatRfc3339(clock_.Now());
   line += "\",\"component\":\"";
-  AppendJsonEscaped(line, component);
+  base::AppendJsonEscaped(line, component);
   line += "\",\"msg\":\"";
-  AppendJsonEscaped(line, message);
+  base::AppendJsonEscaped(line, message);
   line += '"';
   if (!request_id.empty()) {
     line += ",\"request_id\":\"";
-    AppendJsonEscaped(line, request_id);
+    base::AppendJsonEscaped(line, request_id);
     line += '"';
   }
   for (const LogField& f : fields) {
     line += ",\"";
-    AppendJsonEscaped(line, f.key);
+    base::AppendJsonEscaped(line, f.key);
     line += "\":\"";
-    AppendJsonEscaped(line, f.value);
+    base::AppendJsonEscaped(line, f.value);
     line += '"';
   }
   line += '}';

@@ -66,8 +66,6 @@ class Logger {
   LogLevel min_level_;
 };
 
-// Appends `s` to `out` as the body of a JSON string (no quotes added).
-void AppendJsonEscaped(std::string& out, std::string_view s);
 // Formats a wall time as RFC 3339 UTC with milliseconds: 2026-11-27T06:12:55.123Z.
 std::string FormatRfc3339(base::WallTime t);
 
