@@ -7,8 +7,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
+#include <optional>
 #include <sstream>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
@@ -25,6 +28,7 @@
 #include "data_layout.h"
 #include "options.h"
 #include "reconciler.h"
+#include "repo_access.h"
 #include "version.h"
 
 namespace coffer::cli {
@@ -81,6 +85,35 @@ struct RootCredentials {
   bool generated = false;
 };
 
+constexpr char kUpperAlnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+constexpr char kSecretChars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+// `n` characters drawn uniformly from `alphabet` (a NUL-terminated array).
+template <std::size_t N>
+std::string RandomString(base::Random& random, std::size_t n, const char (&alphabet)[N]) {
+  std::string out(n, '\0');
+  for (char& c : out) c = alphabet[random.Uniform(0, N - 2)];
+  return out;
+}
+
+// The lines of a 0600 file under the data folder; when the file is missing,
+// `make` produces them and they are written with WritePrivateFile (O_EXCL,
+// 0600, fsync). Returns the lines and whether they were just made.
+base::Result<std::pair<std::vector<std::string>, bool>> LoadOrCreateSecretFile(
+    const std::string& path, const std::function<std::vector<std::string>()>& make) {
+  if (std::optional<std::string> text = ReadFile(path)) {
+    std::vector<std::string> lines;
+    std::istringstream in(*text);
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    return std::make_pair(std::move(lines), false);
+  }
+  std::vector<std::string> lines = make();
+  std::string text;
+  for (const auto& l : lines) text += l + "\n";
+  if (!WritePrivateFile(path, text)) return base::Unavailable("cannot write " + path);
+  return std::make_pair(std::move(lines), true);
+}
+
 // Root credentials come from COFFER_ROOT_USER / COFFER_ROOT_PASSWORD (as
 // MinIO's MINIO_ROOT_USER / MINIO_ROOT_PASSWORD), else from the file made the
 // first time, else they are generated, stored with mode 0600, and printed once.
@@ -96,30 +129,15 @@ base::Result<RootCredentials> LoadRootCredentials(const std::string& data_dir,
     creds.user = env_user;
     creds.password = base::Secret(env_pass);
   } else {
-    const std::string path = data_dir + "/root.credentials";
-    std::ifstream in(path);
-    if (in) {
-      std::string pass;
-      std::getline(in, creds.user);
-      std::getline(in, pass);
-      creds.password = base::Secret(std::move(pass));
-    } else {
-      static constexpr char kAlnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-      static constexpr char kSecretChars[] =
-          "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-      creds.user.resize(20);
-      for (char& c : creds.user) c = kAlnum[random.Uniform(0, sizeof(kAlnum) - 2)];
-      std::string pass(40, '\0');
-      for (char& c : pass) c = kSecretChars[random.Uniform(0, sizeof(kSecretChars) - 2)];
-      const mode_t old = ::umask(077);
-      std::ofstream out(path, std::ios::trunc);
-      out << creds.user << '\n' << pass << '\n';
-      out.close();
-      ::umask(old);
-      if (!out) return base::Unavailable("cannot write " + path);
-      creds.password = base::Secret(std::move(pass));
-      creds.generated = true;
-    }
+    COFFER_ASSIGN_OR_RETURN(
+        auto file, LoadOrCreateSecretFile(data_dir + "/root.credentials", [&random] {
+          return std::vector<std::string>{RandomString(random, 20, kUpperAlnum),
+                                          RandomString(random, 40, kSecretChars)};
+        }));
+    if (file.first.size() < 2) return base::InvalidArgument("root.credentials: want 2 lines");
+    creds.user = file.first[0];
+    creds.password = base::Secret(file.first[1]);
+    creds.generated = file.second;
   }
   if (creds.user.size() < 3) return base::InvalidArgument("root user must be >= 3 characters");
   if (creds.password.size() < 8) {
@@ -141,26 +159,16 @@ void ExportRootCredentials(const RootCredentials& root) {
 base::Status EnsureViewerSecret(const std::string& data_dir, base::Random& random) {
   if (std::getenv("COFFER_VIEWER_SECRET") != nullptr) return base::Ok();
   const std::string path = data_dir + "/viewer.secret";
-  std::string secret;
-  std::ifstream in(path);
-  if (in) {
-    std::getline(in, secret);
-  } else {
-    static constexpr char kChars[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    secret.resize(32);
-    for (char& c : secret) c = kChars[random.Uniform(0, sizeof(kChars) - 2)];
-    const mode_t old = ::umask(077);
-    std::ofstream out(path, std::ios::trunc);
-    out << secret << '\n';
-    out.close();
-    ::umask(old);
-    if (!out) return base::Unavailable("cannot write " + path);
-    std::printf("Quickstart user 'viewer' (readonly) secret: %s\n(stored in %s)\n", secret.c_str(),
-                path.c_str());
+  COFFER_ASSIGN_OR_RETURN(auto file, LoadOrCreateSecretFile(path, [&random] {
+                            return std::vector<std::string>{RandomString(random, 32, kSecretChars)};
+                          }));
+  if (file.first.empty()) return base::InvalidArgument(path + ": empty");
+  if (file.second) {
+    std::printf("Quickstart user 'viewer' (readonly) secret: %s\n(stored in %s)\n",
+                file.first[0].c_str(), path.c_str());
     std::fflush(stdout);
   }
-  ::setenv("COFFER_VIEWER_SECRET", secret.c_str(), 1);
+  ::setenv("COFFER_VIEWER_SECRET", file.first[0].c_str(), 1);
   return base::Ok();
 }
 

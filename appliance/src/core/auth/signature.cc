@@ -1,5 +1,7 @@
 #include "coffer/core/auth/signature.h"
 
+#include <initializer_list>
+
 #include "coffer/core/auth/sigv4.h"
 
 namespace coffer::core::auth {
@@ -23,19 +25,33 @@ base::Result<SignatureResult> ComputeSignature(const Crypto& crypto,
   return out;
 }
 
+namespace {
+
+// The chunk and trailer strings to sign share one shape: the algorithm line,
+// the date, the scope and the previous signature, then their own hash lines.
+std::string ChainedStringToSign(std::string_view algorithm, std::string_view amz_date,
+                                std::string_view scope, std::string_view previous_signature,
+                                std::initializer_list<std::string_view> hashes) {
+  std::string sts(algorithm);
+  for (std::string_view part : {amz_date, scope, previous_signature}) {
+    sts += '\n';
+    sts += part;
+  }
+  for (std::string_view hash : hashes) {
+    sts += '\n';
+    sts += hash;
+  }
+  return sts;
+}
+
+}  // namespace
+
 std::string ChunkSignature(const Crypto& crypto, const base::Secret& signing_key,
                            std::string_view amz_date, std::string_view scope,
                            std::string_view previous_signature, std::string_view chunk_sha256_hex) {
-  std::string sts = "AWS4-HMAC-SHA256-PAYLOAD\n";
-  sts += amz_date;
-  sts += '\n';
-  sts += scope;
-  sts += '\n';
-  sts += previous_signature;
-  sts += '\n';
-  sts += kEmptySha256Hex;
-  sts += '\n';
-  sts += chunk_sha256_hex;
+  const std::string sts =
+      ChainedStringToSign("AWS4-HMAC-SHA256-PAYLOAD", amz_date, scope, previous_signature,
+                          {kEmptySha256Hex, chunk_sha256_hex});
   return HexEncode(crypto.HmacSha256(signing_key.Reveal(), sts));
 }
 
@@ -43,14 +59,9 @@ std::string TrailerSignature(const Crypto& crypto, const base::Secret& signing_k
                              std::string_view amz_date, std::string_view scope,
                              std::string_view previous_signature,
                              std::string_view canonical_trailers) {
-  std::string sts = "AWS4-HMAC-SHA256-TRAILER\n";
-  sts += amz_date;
-  sts += '\n';
-  sts += scope;
-  sts += '\n';
-  sts += previous_signature;
-  sts += '\n';
-  sts += crypto.Sha256Hex(canonical_trailers);
+  const std::string sts =
+      ChainedStringToSign("AWS4-HMAC-SHA256-TRAILER", amz_date, scope, previous_signature,
+                          {crypto.Sha256Hex(canonical_trailers)});
   return HexEncode(crypto.HmacSha256(signing_key.Reveal(), sts));
 }
 
