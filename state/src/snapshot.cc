@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <sqlite3.h>
 
+#include "coffer/base/assert.h"
+
 #include "policy_bridge.h"
 #include "sql.h"
 
@@ -118,7 +120,8 @@ base::Status SnapshotBuilder::ReadUsers() {
       // SECURITY: a disabled user keeps its principal (for explain) but gets no credential.
       base::Result<base::Secret> secret = key_.Decrypt(q.Text(2), "user/" + p.name);
       if (!secret.has_value()) return secret.error().WithContext("user " + p.name);
-      Credential c{p.name, *std::move(secret), CredentialKind::kUser, p.name, "", std::nullopt, ""};
+      Credential c{
+          p.name, *std::move(secret), CredentialKind::kUser, p.name, "", nullptr, std::nullopt, ""};
       snap_->credentials_.emplace(p.name, std::move(c));
     }
     snap_->principals_.emplace(p.name, std::move(p));
@@ -153,11 +156,50 @@ base::Status SnapshotBuilder::ReadRuntimeCredentials(std::string_view table) {
                  sts ? CredentialKind::kStsSession : CredentialKind::kServiceAccount,
                  parent,
                  q.Text(3),
+                 nullptr,
                  expires ? std::optional(FromUnixNanos(*expires)) : std::nullopt,
                  q.Text(5)};
+    if (!c.session_policy.empty()) {
+      c.compiled_session_policy = internal::CompilePolicy(
+          c.session_policy, std::string(table) + ":" + access_key, internal::PolicyUse::kIdentity);
+      if (c.compiled_session_policy == nullptr) {
+        return base::DataLoss("stored policy of " + std::string(table) + " " + access_key +
+                              " does not compile");
+      }
+    }
     snap_->credentials_.emplace(access_key, std::move(c));
   }
   return base::Ok();
+}
+
+std::string AnonymousPolicyJson(std::string_view bucket, AnonymousAccess access) {
+  if (access == AnonymousAccess::kNone) return {};
+  const bool download = access == AnonymousAccess::kDownload || access == AnonymousAccess::kPublic;
+  const bool upload = access == AnonymousAccess::kUpload || access == AnonymousAccess::kPublic;
+  const std::string arn = "arn:aws:s3:::" + std::string(bucket);
+  std::vector<std::string> bucket_actions = {"s3:GetBucketLocation"};
+  std::vector<std::string> object_actions;
+  if (download) {
+    bucket_actions.push_back("s3:ListBucket");
+    object_actions.push_back("s3:GetObject");
+  }
+  if (upload) {
+    bucket_actions.push_back("s3:ListBucketMultipartUploads");
+    for (const char* a : {"s3:AbortMultipartUpload", "s3:DeleteObject",
+                          "s3:ListMultipartUploadParts", "s3:PutObject"}) {
+      object_actions.push_back(a);
+    }
+  }
+  auto list = [](const std::vector<std::string>& actions) {
+    std::string out;
+    for (const std::string& a : actions) out += (out.empty() ? "\"" : ",\"") + a + "\"";
+    return out;
+  };
+  return "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":"
+         "{\"AWS\":[\"*\"]},\"Action\":[" +
+         list(bucket_actions) + "],\"Resource\":[\"" + arn +
+         "\"]},{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":[\"*\"]},\"Action\":[" +
+         list(object_actions) + "],\"Resource\":[\"" + arn + "/*\"]}]}";
 }
 
 base::Status SnapshotBuilder::ReadBuckets() {
@@ -187,6 +229,12 @@ base::Status SnapshotBuilder::ReadBuckets() {
                   : anon == "upload" ? AnonymousAccess::kUpload
                   : anon == "public" ? AnonymousAccess::kPublic
                                      : AnonymousAccess::kNone;
+    if (b.anonymous != AnonymousAccess::kNone) {
+      b.compiled_anonymous =
+          internal::CompilePolicy(AnonymousPolicyJson(b.name, b.anonymous), "anonymous:" + b.name,
+                                  internal::PolicyUse::kBucket);
+      COFFER_ASSERT(b.compiled_anonymous != nullptr);  // Bucket names are validated.
+    }
     b.quota_objects = q.OptionalInt(6);
     b.quota_bytes = q.OptionalInt(7);
     snap_->buckets_.emplace(b.name, std::move(b));

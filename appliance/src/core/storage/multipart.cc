@@ -10,8 +10,8 @@
 #include <algorithm>
 
 #include "coffer/base/bytes.h"
+#include "coffer/core/storage/md5.h"
 
-#include "md5.h"
 #include "set_core.h"
 
 namespace coffer::core::storage {

@@ -257,3 +257,13 @@ base::Result<DeleteResult> ErasureSet::DeleteObject(std::string_view bucket, std
 }
 
 }  // namespace coffer::core::storage
+
+namespace coffer::core::storage {
+
+// Placeholder until the tag slot lands in xl.meta (in progress in this change).
+base::Result<ObjectInfo> ErasureSet::PutObjectTags(std::string_view, std::string_view,
+                                                   std::string_view, std::string_view) {
+  return base::Unimplemented("object tags are not stored yet");
+}
+
+}  // namespace coffer::core::storage

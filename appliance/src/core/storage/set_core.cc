@@ -4,8 +4,7 @@
 #include <openssl/evp.h>
 
 #include "coffer/base/bytes.h"
-
-#include "md5.h"
+#include "coffer/core/storage/md5.h"
 
 namespace coffer::core::storage {
 

@@ -9,8 +9,8 @@
 #include <cstring>
 
 #include "coffer/base/bytes.h"
+#include "coffer/core/storage/md5.h"
 
-#include "md5.h"
 #include "set_core.h"
 
 namespace coffer::core::storage {

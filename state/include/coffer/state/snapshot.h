@@ -36,6 +36,8 @@ struct Credential {
   CredentialKind kind = CredentialKind::kUser;
   std::string principal;       // The user it acts as (itself for users).
   std::string session_policy;  // Inline/session policy JSON narrowing the principal's rights.
+  // session_policy compiled; null iff it is empty.
+  std::shared_ptr<const policy::CompiledPolicy> compiled_session_policy;
   std::optional<base::WallTime> expires_at;
   std::string session_token_digest;  // STS only.
 };
@@ -62,6 +64,10 @@ struct BucketEntry {
   std::string policy;                                             // Bucket policy JSON, or empty.
   std::shared_ptr<const policy::CompiledPolicy> compiled_policy;  // Null iff policy is empty.
   AnonymousAccess anonymous = AnonymousAccess::kNone;
+  // The anonymous-access shortcut as the bucket policy `mc anonymous set`
+  // would write (AnonymousPolicyJson); null for kNone. Evaluated beside
+  // compiled_policy.
+  std::shared_ptr<const policy::CompiledPolicy> compiled_anonymous;
   std::optional<std::int64_t> quota_objects;
   std::optional<std::int64_t> quota_bytes;
 };
@@ -104,6 +110,13 @@ class Snapshot {
   std::map<std::string, BucketEntry, std::less<>> buckets_;
   std::map<std::pair<std::string, std::string>, SettingsEntry, std::less<>> settings_;
 };
+
+// The bucket policy that grants `access` to everyone on `bucket`, as MinIO's
+// canned policies: download = GetBucketLocation, ListBucket, GetObject;
+// upload = GetBucketLocation, ListBucketMultipartUploads, PutObject,
+// AbortMultipartUpload, DeleteObject, ListMultipartUploadParts; public = both.
+// Empty for kNone.
+std::string AnonymousPolicyJson(std::string_view bucket, AnonymousAccess access);
 
 // Builds a snapshot of the store as it is now. Disabled users and their service accounts
 // get no credential; expired STS sessions (expires_at <= now) are left out. Errors: the

@@ -138,6 +138,9 @@ class ErasureSet final : public ObjectLayer {
                                       std::string_view version_id) override;
   base::Result<DeleteResult> DeleteObject(std::string_view bucket, std::string_view key,
                                           std::string_view version_id) override;
+  base::Result<ObjectInfo> PutObjectTags(std::string_view bucket, std::string_view key,
+                                         std::string_view version_id,
+                                         std::string_view tags) override;
   base::Result<ListResult> ListObjects(std::string_view bucket,
                                        const ListOptions& options) override;
   base::Result<ListVersionsResult> ListObjectVersions(std::string_view bucket,

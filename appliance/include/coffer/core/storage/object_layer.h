@@ -117,16 +117,28 @@ struct ObjectInfo {
   std::string content_type;
   // User metadata (x-amz-meta-*), keys as given, sorted.
   std::map<std::string, std::string> user_metadata;
+  // Stored response headers, names lower-case: content-encoding,
+  // content-disposition, content-language, cache-control, expires and the
+  // x-amz-checksum-* value the client sent. Stored and returned verbatim.
+  std::map<std::string, std::string> headers;
+  // The object's tag set in x-amz-tagging form ("k1=v1&k2=v2", URL-encoded),
+  // empty for none. Stored and returned verbatim; the S3 layer validates it.
+  std::string tags;
   // Opaque bytes for server-side encryption (a later issue); stored and
   // returned verbatim.
   std::string encryption;
   // Number of multipart parts, 0 for a single PUT.
   std::uint32_t part_count = 0;
+  // The parts' sizes in order (empty for a single PUT), so a reader can map a
+  // part number to its byte range (GetObject ?partNumber=).
+  std::vector<std::uint64_t> part_sizes;
 };
 
 struct PutOptions {
   std::string content_type;
   std::map<std::string, std::string> user_metadata;
+  std::map<std::string, std::string> headers;  // As ObjectInfo::headers.
+  std::string tags;                            // As ObjectInfo::tags.
   std::string encryption;
   // When set, the body must have exactly this many bytes (else kInvalidArgument).
   std::optional<std::uint64_t> size_bytes;
@@ -232,6 +244,13 @@ class ObjectLayer {
   // that version for good.
   virtual base::Result<DeleteResult> DeleteObject(std::string_view bucket, std::string_view key,
                                                   std::string_view version_id) = 0;
+  // Replaces the tag set of a version (the latest when version_id is empty)
+  // without touching its data; returns the version's info with the new tags.
+  // A delete marker has no tags: kNotFound (latest) or kInvalidArgument
+  // (explicit version id).
+  virtual base::Result<ObjectInfo> PutObjectTags(std::string_view bucket, std::string_view key,
+                                                 std::string_view version_id,
+                                                 std::string_view tags) = 0;
   virtual base::Result<ListResult> ListObjects(std::string_view bucket,
                                                const ListOptions& options) = 0;
   virtual base::Result<ListVersionsResult> ListObjectVersions(

@@ -1,0 +1,70 @@
+#pragma once
+// The S3 API: the request core behind the HTTP shell. One S3Api serves every
+// S3 request: it parses the request target (path- or virtual-host-style),
+// authenticates (SigV4 through auth::Verifier), authorizes each action against
+// the IAM snapshot (policy-dsl), runs the operation on the object layer and
+// answers with S3 XML. Bodies stream both ways; nothing here touches a socket,
+// a file, the wall clock or a random source except through env::Env, so the
+// simulator drives the same code.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "coffer/base/secret.h"
+#include "coffer/core/http.h"
+#include "coffer/core/storage/object_layer.h"
+#include "coffer/env/env.h"
+
+namespace coffer::state {
+class Snapshot;
+}
+
+namespace coffer::core::s3 {
+
+struct S3ApiOptions {
+  std::string region = "us-east-1";
+  // Domains for virtual-host-style addressing: a Host of "bkt.DOMAIN" names
+  // bucket "bkt". Empty: path-style only.
+  std::vector<std::string> domains;
+  // Largest single PUT and largest part (S3: 5 GiB), smallest non-last part
+  // (S3: 5 MiB).
+  std::uint64_t max_put_size_bytes = 5ull << 30;
+  std::uint64_t min_part_size_bytes = 5ull << 20;
+  // Largest XML request body (DeleteObjects of 1,000 keys fits).
+  std::size_t max_xml_body_bytes = 2u << 20;
+  // Legacy Signature V2 (off: refused with a message naming V4).
+  bool allow_sigv2 = false;
+};
+
+// The root user: allowed everything, as MinIO's root.
+struct RootCredential {
+  std::string access_key;
+  base::Secret secret_key;
+};
+
+// Returns the IAM snapshot requests should use now (null before the first
+// reconcile: then only the root user is known). Thread-safe.
+using SnapshotSource = std::function<std::shared_ptr<const state::Snapshot>()>;
+
+class S3Api final : public Handler {
+ public:
+  // `env` and `objects` are borrowed and must outlive the API.
+  static base::Result<std::unique_ptr<S3Api>> Create(env::Env& env, storage::ObjectLayer& objects,
+                                                     SnapshotSource snapshots, RootCredential root,
+                                                     S3ApiOptions options);
+  ~S3Api() override;
+
+  // Serves one request. Thread-safe; runs on a worker thread.
+  void Serve(const HttpRequest& request, BodyReader& body, ResponseWriter& response) override;
+
+  struct Impl;
+
+ private:
+  explicit S3Api(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace coffer::core::s3
