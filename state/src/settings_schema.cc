@@ -10,6 +10,7 @@ std::vector<SettingsSpec> BuildSpecs() {
                    "appliance",
                    false,
                    {{"region", T::kString},
+                    {"domains", T::kStringList},
                     {"listen", T::kStringList},
                     {"drives", T::kStringList},
                     {"erasure.set_drive_count", T::kInt},

@@ -308,6 +308,13 @@ const SettingsEntry* Snapshot::FindSettings(std::string_view kind, std::string_v
   return it == settings_.end() ? nullptr : &it->second;
 }
 
+std::vector<const BucketEntry*> Snapshot::Buckets() const {
+  std::vector<const BucketEntry*> out;
+  out.reserve(buckets_.size());
+  for (const auto& [name, b] : buckets_) out.push_back(&b);
+  return out;
+}
+
 std::vector<const SettingsEntry*> Snapshot::SettingsOfKind(std::string_view kind) const {
   std::vector<const SettingsEntry*> out;
   for (const auto& [id, s] : settings_) {

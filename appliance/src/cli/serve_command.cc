@@ -17,13 +17,16 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <nlohmann/json.hpp>
 
 #include "coffer/base/secret.h"
 #include "coffer/core/health.h"
+#include "coffer/core/s3/api.h"
 #include "coffer/core/storage/erasure_set.h"
 #include "coffer/posix/posix_env.h"
 #include "coffer/server/http_server.h"
 #include "coffer/server/tls.h"
+#include "coffer/state/snapshot.h"
 
 #include "data_layout.h"
 #include "options.h"
@@ -77,6 +80,17 @@ std::string DefaultConfigDir() {
     return "fixtures/quickstart";
   }
   return SourceDir() + "/fixtures/quickstart";
+}
+
+// A settings list value (a JSON array of strings); empty when malformed.
+std::vector<std::string> ParseJsonStringList(const std::string& text) {
+  const auto json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  std::vector<std::string> out;
+  if (!json.is_array()) return out;
+  for (const auto& v : json) {
+    if (v.is_string()) out.push_back(v.get<std::string>());
+  }
+  return out;
 }
 
 struct RootCredentials {
@@ -172,27 +186,29 @@ base::Status EnsureViewerSecret(const std::string& data_dir, base::Random& rando
   return base::Ok();
 }
 
-// Routes requests: health today; the S3 API and the admin API are added by
-// their issues behind this same entry point.
-class ApplianceHandler final : public core::RequestHandler {
+// Routes requests: the health probes, then the S3 API. The admin API is added
+// by its issue behind this same entry point.
+class ApplianceHandler final : public core::Handler {
  public:
   explicit ApplianceHandler(core::Health& health) : health_(health) {}
 
-  core::HttpResponse Handle(const core::HttpRequest& request) override {
-    if (auto r = health_.Handle(request)) return std::move(*r);
-    core::HttpResponse response;
-    response.status = 501;
-    response.headers.emplace_back("content-type", "application/xml");
-    response.body =
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>NotImplemented</Code>"
-        "<Message>A header you provided implies functionality that is not implemented."
-        "</Message><RequestId>" +
-        request.request_id + "</RequestId></Error>";
-    return response;
+  // Installed once, before the listeners start.
+  void SetS3(std::unique_ptr<core::s3::S3Api> s3) { s3_ = std::move(s3); }
+
+  void Serve(const core::HttpRequest& request, core::BodyReader& body,
+             core::ResponseWriter& response) override {
+    if (auto r = health_.Handle(request)) {
+      if (!response.Start(r->status, r->headers, r->body.size()).has_value()) return;
+      (void)response.Write(std::as_bytes(std::span(r->body.data(), r->body.size())));
+      (void)response.Finish();
+      return;
+    }
+    s3_->Serve(request, body, response);
   }
 
  private:
   core::Health& health_;
+  std::unique_ptr<core::s3::S3Api> s3_;
 };
 
 // Everything `serve` runs, in the order it is built and the reverse order it
@@ -248,7 +264,66 @@ class Appliance {
       }
     }
     if (int rc = OpenErasureSet(); rc != 0) return rc;
-    return OpenIamStore();
+    if (int rc = OpenIamStore(); rc != 0) return rc;
+    return OpenS3(*root);
+  }
+
+  // The S3 API over the erasure set, reading the IAM snapshot the reconciler
+  // swaps in. Region and virtual-host domains come from the config repo's
+  // [appliance] table as it is at start (a change needs a restart).
+  int OpenS3(const RootCredentials& root) {
+    core::s3::S3ApiOptions options;
+    if (auto snapshot = reconciler_->snapshots().Current()) {
+      if (const auto* appliance = snapshot->FindSettings("appliance", "appliance")) {
+        if (auto it = appliance->fields.find("region"); it != appliance->fields.end()) {
+          options.region = it->second;
+        }
+        if (auto it = appliance->fields.find("domains"); it != appliance->fields.end()) {
+          options.domains = ParseJsonStringList(it->second);
+        }
+      }
+    }
+    auto s3 = core::s3::S3Api::Create(
+        env_, *objects_, [this] { return reconciler_->snapshots().Current(); },
+        core::s3::RootCredential{root.user, root.password}, std::move(options));
+    if (!s3) {
+      env_.log().Error("serve", "cannot start the S3 API", {{"error", s3.error().message()}});
+      return 1;
+    }
+    routes_.SetS3(std::move(s3).value());
+    return 0;
+  }
+
+  // Makes every bucket the config repo declares exist on the drives, with the
+  // versioning it asks for (versioning cannot be turned off once on: a repo
+  // that says false suspends it).
+  void SyncRepoBuckets() {
+    auto snapshot = reconciler_->snapshots().Current();
+    if (snapshot == nullptr) return;
+    for (const state::BucketEntry* b : snapshot->Buckets()) {
+      auto info = objects_->GetBucketInfo(b->name);
+      if (!info.has_value()) {
+        if (auto made = objects_->MakeBucket(b->name); !made.has_value()) {
+          env_.log().Error("serve", "cannot create repo bucket",
+                           {{"bucket", b->name}, {"error", made.error().message()}});
+          continue;
+        }
+        info = objects_->GetBucketInfo(b->name);
+        if (!info.has_value()) continue;
+        env_.log().Info("serve", "created repo bucket", {{"bucket", b->name}});
+      }
+      using core::storage::VersioningState;
+      const VersioningState want = b->versioning ? VersioningState::kEnabled
+                                   : info->versioning == VersioningState::kUnversioned
+                                       ? VersioningState::kUnversioned
+                                       : VersioningState::kSuspended;
+      if (want != info->versioning) {
+        if (auto set = objects_->SetBucketVersioning(b->name, want); !set.has_value()) {
+          env_.log().Error("serve", "cannot set repo bucket versioning",
+                           {{"bucket", b->name}, {"error", set.error().message()}});
+        }
+      }
+    }
   }
 
   // The data plane: four drive folders as one 2+2 erasure set. Fewer drives
@@ -288,6 +363,7 @@ class Appliance {
     }
     reconciler_ = std::move(reconciler).value();
     reconciler_->Pass();
+    SyncRepoBuckets();
     return 0;
   }
 
@@ -301,6 +377,7 @@ class Appliance {
     reconcile_timer_.async_wait([this](const boost::system::error_code& ec) {
       if (ec) return;
       reconciler_->Pass();
+      SyncRepoBuckets();
       ScheduleReconcile();
     });
   }
@@ -405,7 +482,7 @@ class Appliance {
   posix::PosixEnv env_;
   core::Health health_;
   ApplianceHandler routes_{health_};
-  core::BufferedHandler handler_{routes_, /*body_limit_bytes=*/1 << 20};
+  core::Handler& handler_ = routes_;
   std::unique_ptr<core::storage::ErasureSet> objects_;
   std::shared_ptr<server::TlsContexts> tls_;
   std::vector<std::unique_ptr<server::HttpServer>> servers_;

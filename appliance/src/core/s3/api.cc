@@ -2,13 +2,14 @@
 
 #include <array>
 
-#include "authorize.h"
-#include "call.h"
 #include "coffer/base/random.h"
 #include "coffer/core/auth/s3_errors.h"
 #include "coffer/core/auth/signing_key_cache.h"
 #include "coffer/env/log.h"
 #include "coffer/state/snapshot.h"
+
+#include "authorize.h"
+#include "call.h"
 #include "xml.h"
 
 namespace coffer::core::s3 {
@@ -182,8 +183,7 @@ base::Status S3Api::Impl::Run(const HttpRequest& request, const S3Request& s3,
     }
     return auth::Credential{c->secret_key, c->principal, std::nullopt};
   };
-  COFFER_ASSIGN_OR_RETURN(const auth::Authentication authn,
-                          verifier->Verify(request, lookup, now));
+  COFFER_ASSIGN_OR_RETURN(const auth::Authentication authn, verifier->Verify(request, lookup, now));
   COFFER_ASSIGN_OR_RETURN(const Op op, Classify(request, s3));
   const OpSpec& spec = SpecOf(op);
   const bool is_root = authn.kind != auth::AuthKind::kAnonymous && !root.access_key.empty() &&
@@ -195,16 +195,23 @@ base::Status S3Api::Impl::Run(const HttpRequest& request, const S3Request& s3,
     authorizer.context().Add("s3:max-keys", s3.Query("max-keys").value_or("1000"));
   }
 
-  Call call{env,       objects, options,  *crypto,    request, s3,       spec,
-            authn,     snapshot.get(),    authorizer, body,    response};
+  Call call{env,  objects, options,        *crypto,    request, s3,
+            spec, authn,   snapshot.get(), authorizer, body,    response};
   const bool versioned = s3.Has("versionId") && !spec.version_action.empty();
   const std::string_view action = versioned ? spec.version_action : spec.action;
   base::Status allowed = base::Ok();
   switch (spec.resource) {
-    case ResourceKind::kAll: allowed = authorizer.Check(action, "", ""); break;
-    case ResourceKind::kBucket: allowed = authorizer.Check(action, s3.bucket, ""); break;
-    case ResourceKind::kObject: allowed = authorizer.Check(action, s3.bucket, s3.key); break;
-    case ResourceKind::kPerKey: break;
+    case ResourceKind::kAll:
+      allowed = authorizer.Check(action, "", "");
+      break;
+    case ResourceKind::kBucket:
+      allowed = authorizer.Check(action, s3.bucket, "");
+      break;
+    case ResourceKind::kObject:
+      allowed = authorizer.Check(action, s3.bucket, s3.key);
+      break;
+    case ResourceKind::kPerKey:
+      break;
   }
   if (!allowed.has_value()) {
     env.log().Debug("s3", "access denied",
@@ -248,8 +255,8 @@ base::Result<std::unique_ptr<SignedBody>> Call::OpenBody(std::uint64_t max_bytes
 }
 
 base::Result<std::string> Call::ReadXmlBody() const {
-  return ReadSmallBody(crypto, env.random().LibCtx(), http, auth, body,
-                       options.max_xml_body_bytes, /*required=*/true);
+  return ReadSmallBody(crypto, env.random().LibCtx(), http, auth, body, options.max_xml_body_bytes,
+                       /*required=*/true);
 }
 
 HeaderList Call::ResponseHeaders(HeaderList extra) const {
@@ -302,12 +309,16 @@ base::Error ToS3Error(const base::Error& error) {
       }
       if (starts("object key")) return MakeS3Error(S3ErrorCode::kKeyTooLongError);
       return MakeS3Error(S3ErrorCode::kInvalidArgument);
-    case base::ErrorCode::kOutOfRange: return MakeS3Error(S3ErrorCode::kInvalidRange);
-    case base::ErrorCode::kUnavailable: return MakeS3Error(S3ErrorCode::kSlowDown);
+    case base::ErrorCode::kOutOfRange:
+      return MakeS3Error(S3ErrorCode::kInvalidRange);
+    case base::ErrorCode::kUnavailable:
+      return MakeS3Error(S3ErrorCode::kSlowDown);
     case base::ErrorCode::kResourceExhausted:
       return MakeS3Error(S3ErrorCode::kInsufficientStorage);
-    case base::ErrorCode::kDeadlineExceeded: return MakeS3Error(S3ErrorCode::kRequestTimeout);
-    default: return MakeS3Error(S3ErrorCode::kInternalError);
+    case base::ErrorCode::kDeadlineExceeded:
+      return MakeS3Error(S3ErrorCode::kRequestTimeout);
+    default:
+      return MakeS3Error(S3ErrorCode::kInternalError);
   }
 }
 

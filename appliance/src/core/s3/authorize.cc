@@ -25,11 +25,16 @@ std::string_view PeerIp(std::string_view address) {
 
 std::string_view PrincipalTypeName(PrincipalType t) {
   switch (t) {
-    case PrincipalType::kAnonymous: return "Anonymous";
-    case PrincipalType::kRoot: return "Account";
-    case PrincipalType::kUser: return "User";
-    case PrincipalType::kServiceAccount: return "User";
-    case PrincipalType::kSession: return "AssumedRole";
+    case PrincipalType::kAnonymous:
+      return "Anonymous";
+    case PrincipalType::kRoot:
+      return "Account";
+    case PrincipalType::kUser:
+      return "User";
+    case PrincipalType::kServiceAccount:
+      return "User";
+    case PrincipalType::kSession:
+      return "AssumedRole";
   }
   return "Anonymous";
 }
@@ -66,11 +71,15 @@ Authorizer::Authorizer(const state::Snapshot* snapshot, const auth::Authenticati
     if (credential != nullptr) {
       user_ = credential->principal;
       switch (credential->kind) {
-        case state::CredentialKind::kUser: type_ = PrincipalType::kUser; break;
+        case state::CredentialKind::kUser:
+          type_ = PrincipalType::kUser;
+          break;
         case state::CredentialKind::kServiceAccount:
           type_ = PrincipalType::kServiceAccount;
           break;
-        case state::CredentialKind::kStsSession: type_ = PrincipalType::kSession; break;
+        case state::CredentialKind::kStsSession:
+          type_ = PrincipalType::kSession;
+          break;
       }
       session_ = credential->compiled_session_policy;
       const state::Principal* principal = snapshot_->FindPrincipal(credential->principal);
@@ -94,10 +103,10 @@ Authorizer::Authorizer(const state::Snapshot* snapshot, const auth::Authenticati
   context_.Add("aws:sourceip", PeerIp(http.remote_address));
   context_.Add("aws:securetransport", http.secure ? "true" : "false");
   context_.Add("aws:currenttime", env::FormatRfc3339(now));
-  context_.Add("aws:epochtime",
-               std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
-                                  now.time_since_epoch())
-                                  .count()));
+  context_.Add(
+      "aws:epochtime",
+      std::to_string(
+          std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count()));
   if (auto ua = http.Header("user-agent"); !ua.empty()) context_.Add("aws:useragent", ua);
   if (auto referer = http.Header("referer"); !referer.empty()) {
     context_.Add("aws:referer", referer);
@@ -129,9 +138,8 @@ AuthzDecision Authorizer::Decide(std::string_view action, std::string_view bucke
   if (!usable_) return {false, "credential's user is disabled, missing or has a broken policy"};
 
   const std::string resource = ResourceArn(bucket, key);
-  const state::BucketEntry* entry = snapshot_ != nullptr && !bucket.empty()
-                                        ? snapshot_->FindBucket(bucket)
-                                        : nullptr;
+  const state::BucketEntry* entry =
+      snapshot_ != nullptr && !bucket.empty() ? snapshot_->FindBucket(bucket) : nullptr;
   const policy::CompiledPolicy* bucket_policy =
       entry != nullptr ? entry->compiled_policy.get() : nullptr;
   const policy::CompiledPolicy* anonymous_policy =
@@ -152,8 +160,8 @@ AuthzDecision Authorizer::Decide(std::string_view action, std::string_view bucke
   // a Deny there is final).
   policy::PolicySet set{identity, bucket_policy, session_.get()};
   policy::Decision decision = policy::Evaluate(set, request);
-  if (decision.reason != policy::Reason::kExplicitDeny && decision.effect != policy::Effect::kAllow &&
-      anonymous_policy != nullptr) {
+  if (decision.reason != policy::Reason::kExplicitDeny &&
+      decision.effect != policy::Effect::kAllow && anonymous_policy != nullptr) {
     policy::PolicySet anon_set{identity, anonymous_policy, session_.get()};
     policy::Decision second = policy::Evaluate(anon_set, request);
     if (second.effect == policy::Effect::kAllow || second.reason == policy::Reason::kExplicitDeny) {
@@ -174,8 +182,8 @@ base::Status Authorizer::Check(std::string_view action, std::string_view bucket,
                                std::string_view key) const {
   AuthzDecision decision = Decide(action, bucket, key);
   if (decision.allowed) return base::Ok();
-  last_denial_ = std::string(action) + " on " + ResourceArn(bucket, key) + ": " +
-                 decision.explanation;
+  last_denial_ =
+      std::string(action) + " on " + ResourceArn(bucket, key) + ": " + decision.explanation;
   return auth::MakeS3Error(auth::S3ErrorCode::kAccessDenied);
 }
 

@@ -19,6 +19,7 @@
 #include "coffer/core/auth/verifier.h"
 #include "coffer/core/http.h"
 #include "coffer/policy/evaluate.h"
+
 #include "request.h"
 
 namespace coffer::state {
@@ -54,8 +55,7 @@ class Authorizer {
   AuthzDecision Decide(std::string_view action, std::string_view bucket,
                        std::string_view key) const;
   // AccessDenied unless allowed.
-  base::Status Check(std::string_view action, std::string_view bucket,
-                     std::string_view key) const;
+  base::Status Check(std::string_view action, std::string_view bucket, std::string_view key) const;
 
   // The last denial's explanation, for the log and audit entry.
   const std::string& last_denial() const { return last_denial_; }

@@ -30,9 +30,12 @@ bool IsBase64(std::string_view s, std::size_t decoded_len) {
 std::size_t DigestLength(auth::ChecksumAlgorithm algorithm) {
   switch (algorithm) {
     case auth::ChecksumAlgorithm::kCrc32:
-    case auth::ChecksumAlgorithm::kCrc32c: return 4;
-    case auth::ChecksumAlgorithm::kSha1: return 20;
-    case auth::ChecksumAlgorithm::kSha256: return 32;
+    case auth::ChecksumAlgorithm::kCrc32c:
+      return 4;
+    case auth::ChecksumAlgorithm::kSha1:
+      return 20;
+    case auth::ChecksumAlgorithm::kSha256:
+      return 32;
   }
   return 0;
 }
@@ -41,12 +44,9 @@ std::size_t DigestLength(auth::ChecksumAlgorithm algorithm) {
 
 SignedBody::~SignedBody() = default;
 
-base::Result<std::unique_ptr<SignedBody>> SignedBody::Open(const auth::Crypto& crypto,
-                                                           ossl_lib_ctx_st* libctx,
-                                                           const HttpRequest& request,
-                                                           const auth::Authentication& auth,
-                                                           BodyReader& http,
-                                                           std::uint64_t max_bytes) {
+base::Result<std::unique_ptr<SignedBody>> SignedBody::Open(
+    const auth::Crypto& crypto, ossl_lib_ctx_st* libctx, const HttpRequest& request,
+    const auth::Authentication& auth, BodyReader& http, std::uint64_t max_bytes) {
   std::unique_ptr<SignedBody> body(new SignedBody());
   body->http_ = &http;
   body->max_bytes_ = max_bytes;
@@ -88,9 +88,9 @@ base::Result<std::unique_ptr<SignedBody>> SignedBody::Open(const auth::Crypto& c
 
 base::Status SignedBody::Fill() {
   raw_.resize(kRawReadBytes);
-  COFFER_ASSIGN_OR_RETURN(const std::size_t n,
-                          http_->Read(std::span<std::byte>(
-                              reinterpret_cast<std::byte*>(raw_.data()), raw_.size())));
+  COFFER_ASSIGN_OR_RETURN(
+      const std::size_t n,
+      http_->Read(std::span<std::byte>(reinterpret_cast<std::byte*>(raw_.data()), raw_.size())));
   if (n == 0) {
     eof_ = true;
     return FinishChecks();
@@ -101,9 +101,9 @@ base::Status SignedBody::Fill() {
   payload_bytes_ += pending_.size();
   if (payload_bytes_ > max_bytes_ ||
       (declared_size_.has_value() && payload_bytes_ > *declared_size_)) {
-    return payload_bytes_ > max_bytes_ ? MakeS3Error(S3ErrorCode::kEntityTooLarge)
-                                       : MakeS3Error(S3ErrorCode::kIncompleteBody,
-                                                     "The body is longer than announced.");
+    return payload_bytes_ > max_bytes_
+               ? MakeS3Error(S3ErrorCode::kEntityTooLarge)
+               : MakeS3Error(S3ErrorCode::kIncompleteBody, "The body is longer than announced.");
   }
   if (md5_ != nullptr) md5_->Update(base::AsBytes(pending_));
   if (checksum_.has_value()) checksum_->Update(pending_);

@@ -15,7 +15,6 @@
 #include <string>
 #include <string_view>
 
-#include "body.h"
 #include "coffer/base/result.h"
 #include "coffer/core/auth/crypto.h"
 #include "coffer/core/auth/verifier.h"
@@ -23,6 +22,8 @@
 #include "coffer/core/s3/api.h"
 #include "coffer/core/storage/object_layer.h"
 #include "coffer/env/env.h"
+
+#include "body.h"
 #include "operations.h"
 #include "request.h"
 

@@ -19,10 +19,8 @@ constexpr std::array<OpSpec, 34> kOps = {{
     {Op::kDeleteBucket, "DeleteBucket", "s3:DeleteBucket", "", R::kBucket, ""},
     {Op::kHeadBucket, "HeadBucket", "s3:ListBucket", "", R::kBucket, ""},
     {Op::kGetBucketLocation, "GetBucketLocation", "s3:GetBucketLocation", "", R::kBucket, ""},
-    {Op::kGetBucketVersioning, "GetBucketVersioning", "s3:GetBucketVersioning", "", R::kBucket,
-     ""},
-    {Op::kPutBucketVersioning, "PutBucketVersioning", "s3:PutBucketVersioning", "", R::kBucket,
-     ""},
+    {Op::kGetBucketVersioning, "GetBucketVersioning", "s3:GetBucketVersioning", "", R::kBucket, ""},
+    {Op::kPutBucketVersioning, "PutBucketVersioning", "s3:PutBucketVersioning", "", R::kBucket, ""},
     {Op::kGetBucketPolicy, "GetBucketPolicy", "s3:GetBucketPolicy", "", R::kBucket, ""},
     {Op::kPutBucketPolicy, "PutBucketPolicy", "s3:PutBucketPolicy", "", R::kBucket, ""},
     {Op::kDeleteBucketPolicy, "DeleteBucketPolicy", "s3:DeleteBucketPolicy", "", R::kBucket, ""},
@@ -38,8 +36,8 @@ constexpr std::array<OpSpec, 34> kOps = {{
     {Op::kListObjectVersions, "ListObjectVersions", "s3:ListBucketVersions", "", R::kBucket, ""},
     {Op::kListMultipartUploads, "ListMultipartUploads", "s3:ListBucketMultipartUploads", "",
      R::kBucket, ""},
-    {Op::kDeleteObjects, "DeleteObjects", "s3:DeleteObject", "s3:DeleteObjectVersion",
-     R::kPerKey, ""},
+    {Op::kDeleteObjects, "DeleteObjects", "s3:DeleteObject", "s3:DeleteObjectVersion", R::kPerKey,
+     ""},
     {Op::kPutObject, "PutObject", "s3:PutObject", "", R::kObject, ""},
     {Op::kCopyObject, "CopyObject", "s3:PutObject", "", R::kObject, "s3:GetObject"},
     {Op::kGetObject, "GetObject", "s3:GetObject", "s3:GetObjectVersion", R::kObject, ""},
@@ -48,10 +46,10 @@ constexpr std::array<OpSpec, 34> kOps = {{
      ""},
     {Op::kGetObjectAcl, "GetObjectAcl", "s3:GetObjectAcl", "s3:GetObjectVersionAcl", R::kObject,
      ""},
-    {Op::kGetObjectTagging, "GetObjectTagging", "s3:GetObjectTagging",
-     "s3:GetObjectVersionTagging", R::kObject, ""},
-    {Op::kPutObjectTagging, "PutObjectTagging", "s3:PutObjectTagging",
-     "s3:PutObjectVersionTagging", R::kObject, ""},
+    {Op::kGetObjectTagging, "GetObjectTagging", "s3:GetObjectTagging", "s3:GetObjectVersionTagging",
+     R::kObject, ""},
+    {Op::kPutObjectTagging, "PutObjectTagging", "s3:PutObjectTagging", "s3:PutObjectVersionTagging",
+     R::kObject, ""},
     {Op::kDeleteObjectTagging, "DeleteObjectTagging", "s3:DeleteObjectTagging",
      "s3:DeleteObjectVersionTagging", R::kObject, ""},
     {Op::kCreateMultipartUpload, "CreateMultipartUpload", "s3:PutObject", "", R::kObject, ""},
@@ -73,12 +71,26 @@ static_assert(InOrder(), "kOps must follow Op order and name an action for every
 
 // Bucket sub-resources S3 has and Coffer does not serve: answered NotImplemented
 // rather than mistaken for a listing or a bucket creation.
-constexpr std::array<std::string_view, 20> kUnservedBucketSubresources = {
-    "accelerate", "analytics",  "cors",           "intelligent-tiering", "inventory",
-    "lifecycle",  "logging",    "metrics",        "notification",        "object-lock",
-    "ownershipControls",        "policyStatus",   "publicAccessBlock",   "replication",
-    "requestPayment",           "tagging",        "website",             "legal-hold",
-    "retention",  "torrent"};
+constexpr std::array<std::string_view, 20> kUnservedBucketSubresources = {"accelerate",
+                                                                          "analytics",
+                                                                          "cors",
+                                                                          "intelligent-tiering",
+                                                                          "inventory",
+                                                                          "lifecycle",
+                                                                          "logging",
+                                                                          "metrics",
+                                                                          "notification",
+                                                                          "object-lock",
+                                                                          "ownershipControls",
+                                                                          "policyStatus",
+                                                                          "publicAccessBlock",
+                                                                          "replication",
+                                                                          "requestPayment",
+                                                                          "tagging",
+                                                                          "website",
+                                                                          "legal-hold",
+                                                                          "retention",
+                                                                          "torrent"};
 
 base::Error MethodNotAllowed() { return MakeS3Error(S3ErrorCode::kMethodNotAllowed); }
 
@@ -125,8 +137,8 @@ base::Result<Op> ClassifyBucket(std::string_view method, const S3Request& s3) {
 base::Result<Op> ClassifyObject(const HttpRequest& request, std::string_view method,
                                 const S3Request& s3) {
   const bool copy = !request.Header("x-amz-copy-source").empty();
-  for (std::string_view sub : {"retention", "legal-hold", "torrent", "restore", "select",
-                               "attributes"}) {
+  for (std::string_view sub :
+       {"retention", "legal-hold", "torrent", "restore", "select", "attributes"}) {
     if (s3.Has(sub)) {
       return MakeS3Error(S3ErrorCode::kNotImplemented,
                          "The object sub-resource is not implemented.");

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "coffer/core/http.h"
+
 #include "request.h"
 
 namespace coffer::core::s3 {

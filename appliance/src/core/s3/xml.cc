@@ -1,10 +1,10 @@
 #include "xml.h"
 
-#include <pugixml.hpp>
-
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+
+#include <pugixml.hpp>
 
 #include "coffer/core/auth/s3_errors.h"
 
@@ -13,11 +13,21 @@ namespace coffer::core::s3 {
 void AppendXmlEscaped(std::string& out, std::string_view text) {
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
       default:
         // Control characters cannot appear in XML 1.0 even escaped as
         // entities; keys cannot hold them (request.cc refuses them).
@@ -77,9 +87,8 @@ std::string XmlWriter::Finish() && {
 namespace {
 
 std::tm ToTm(base::WallTime t) {
-  const std::time_t secs = std::chrono::duration_cast<std::chrono::seconds>(
-                               t.time_since_epoch())
-                               .count();
+  const std::time_t secs =
+      std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
   std::tm tm{};
   gmtime_r(&secs, &tm);
   return tm;
@@ -107,8 +116,8 @@ std::string FormatHttpDate(base::WallTime t) {
 
 std::optional<base::WallTime> ParseHttpDate(std::string_view text) {
   const std::string s(text);
-  for (const char* format : {"%a, %d %b %Y %H:%M:%S GMT", "%A, %d-%b-%y %H:%M:%S GMT",
-                             "%a %b %e %H:%M:%S %Y"}) {
+  for (const char* format :
+       {"%a, %d %b %Y %H:%M:%S GMT", "%A, %d-%b-%y %H:%M:%S GMT", "%a %b %e %H:%M:%S %Y"}) {
     std::tm tm{};
     const char* end = strptime(s.c_str(), format, &tm);
     if (end == nullptr || *end != '\0') continue;

@@ -2,8 +2,9 @@
 
 #include <gtest/gtest.h>
 
-#include "../../../src/core/s3/operations.h"
 #include "coffer/core/auth/s3_errors.h"
+
+#include "../../../src/core/s3/operations.h"
 
 namespace coffer::core::s3 {
 namespace {
@@ -16,9 +17,7 @@ HttpRequest Req(std::string method, std::string target, std::string host = "127.
   return r;
 }
 
-std::string CodeOf(const base::Error& e) {
-  return std::string(auth::ToS3ErrorReply(e).info->name);
-}
+std::string CodeOf(const base::Error& e) { return std::string(auth::ToS3ErrorReply(e).info->name); }
 
 TEST(ParseS3Request, PathStyleBucketKeyAndQuery) {
   auto r = ParseS3Request(Req("GET", "/bkt1/a%20b/c+d?prefix=x+y&max-keys=5&list-type=2"), {});

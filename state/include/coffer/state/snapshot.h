@@ -95,6 +95,9 @@ class Snapshot {
   // All settings of one kind ("oidc", "ldap", "audit_webhook", ...), sorted by name.
   std::vector<const SettingsEntry*> SettingsOfKind(std::string_view kind) const;
 
+  // Every bucket the config repo declares, sorted by name.
+  std::vector<const BucketEntry*> Buckets() const;
+
   std::size_t credential_count() const { return credentials_.size(); }
   std::size_t policy_count() const { return policies_.size(); }
   std::size_t bucket_count() const { return buckets_.size(); }
