@@ -542,6 +542,11 @@ class Boto3E2E(unittest.TestCase):
         self.assertEqual(b"fine", self.s3.get_object(Bucket=b, Key="a..b/c..")["Body"].read())
 
     def test_auth_errors(self):
+        # Answered by authentication alone, before any bucket exists.
+        e = self.assertS3Error("SignatureDoesNotMatch", client(secret="wrong-secret").list_buckets)
+        self.assertEqual(403, status_of(e))
+        e = self.assertS3Error("InvalidAccessKeyId", client(key="NOSUCHKEY0000000").list_buckets)
+        self.assertEqual(403, status_of(e))
         b = self.bucket("auth")
         self.assertS3Error("SignatureDoesNotMatch", client(secret="wrong-secret").list_objects_v2, Bucket=b)
         self.assertS3Error("InvalidAccessKeyId", client(key="NOSUCHKEY0000000").list_objects_v2, Bucket=b)
