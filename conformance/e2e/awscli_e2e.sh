@@ -16,7 +16,7 @@ e2e_init "awscli${E2E_GROUP:+_$E2E_GROUP}_e2e"
 BIG_MIB=${E2E_BIG_MIB:-200}
 
 aws_() {
-  timeout "${T:-$E2E_CALL_TIMEOUT}" "$E2E_AWS" --endpoint-url "$coffer_endpoint" \
+  bounded "${T:-$E2E_CALL_TIMEOUT}" "$E2E_AWS" --endpoint-url "$coffer_endpoint" \
     --cli-connect-timeout 10 --cli-read-timeout 60 "$@"
 }
 s3api() { aws_ s3api "$@"; }
@@ -544,14 +544,14 @@ case_big_multipart() {
   local want got t0 t1 t2
   want=$(sha256sum big.bin | cut -d' ' -f1)
   t0=$(date +%s)
-  T=540 aws_ s3 cp --only-show-errors big.bin "s3://$b/big.bin"
+  T=300 aws_ s3 cp --only-show-errors big.bin "s3://$b/big.bin"
   t1=$(date +%s)
   local etag
   etag=$(s3api head-object --bucket "$b" --key big.bin | py 'd["ETag"]')
   # awscli's default 8 MiB chunks: a multipart ETag with a part count.
   [[ "$etag" =~ -[0-9]+\"$ ]] || fail "$BIG_MIB MiB upload was not multipart: ETag $etag"
   rm -f big.bin
-  T=540 aws_ s3 cp --only-show-errors "s3://$b/big.bin" big.back
+  T=300 aws_ s3 cp --only-show-errors "s3://$b/big.bin" big.back
   t2=$(date +%s)
   got=$(sha256sum big.back | cut -d' ' -f1)
   assert_eq "$want" "$got" "sha256 of the $BIG_MIB MiB round trip"
@@ -568,19 +568,19 @@ case_presign() {
   s3api put-object --bucket "$b" --key "pre sign.bin" --body pre.bin >/dev/null
   local url code
   url=$(aws_ s3 presign "s3://$b/pre sign.bin" --expires-in 300)
-  code=$(curl -s -m 30 -o pre.got -w '%{http_code}' "$url")
+  code=$(bounded 40 curl -s -m 30 -o pre.got -w '%{http_code}' "$url")
   assert_eq 200 "$code" "GET on a presigned URL"
   assert_files_equal pre.bin pre.got "presigned GET body"
   # A tampered signature is refused.
   local bad=${url%?}
   [[ "${url: -1}" == 0 ]] && bad+=1 || bad+=0
-  code=$(curl -s -m 30 -o bad.xml -w '%{http_code}' "$bad")
+  code=$(bounded 40 curl -s -m 30 -o bad.xml -w '%{http_code}' "$bad")
   assert_eq 403 "$code" "tampered presigned URL status"
   assert_contains "<Code>SignatureDoesNotMatch</Code>" "$(cat bad.xml)" "tampered presigned URL code"
   # An expired one.
   url=$(aws_ s3 presign "s3://$b/pre sign.bin" --expires-in 1)
   sleep 2
-  code=$(curl -s -m 30 -o exp.xml -w '%{http_code}' "$url")
+  code=$(bounded 40 curl -s -m 30 -o exp.xml -w '%{http_code}' "$url")
   assert_eq 403 "$code" "expired presigned URL status"
   assert_contains "<Code>AccessDenied</Code>" "$(cat exp.xml)" "expired presigned URL code"
   assert_contains "Request has expired" "$(cat exp.xml)" "expired presigned URL message"
@@ -591,22 +591,22 @@ case_auth_errors() {
   local b=awscli-auth
   # Before any bucket exists: these are answered by authentication alone.
   expect_fail "SignatureDoesNotMatch" "wrong secret" \
-    env AWS_SECRET_ACCESS_KEY=not-the-secret timeout 60 "$E2E_AWS" --endpoint-url "$coffer_endpoint" \
+    bounded 60 env AWS_SECRET_ACCESS_KEY=not-the-secret "$E2E_AWS" --endpoint-url "$coffer_endpoint" \
     --cli-connect-timeout 10 --cli-read-timeout 30 s3api list-buckets
   expect_fail "InvalidAccessKeyId" "unknown access key" \
-    env AWS_ACCESS_KEY_ID=NOSUCHKEY0000000 timeout 60 "$E2E_AWS" --endpoint-url "$coffer_endpoint" \
+    bounded 60 env AWS_ACCESS_KEY_ID=NOSUCHKEY0000000 "$E2E_AWS" --endpoint-url "$coffer_endpoint" \
     --cli-connect-timeout 10 --cli-read-timeout 30 s3api list-buckets
   s3api create-bucket --bucket "$b"
   expect_fail "SignatureDoesNotMatch" "wrong secret on a bucket listing" \
-    env AWS_SECRET_ACCESS_KEY=not-the-secret timeout 60 "$E2E_AWS" --endpoint-url "$coffer_endpoint" \
+    bounded 60 env AWS_SECRET_ACCESS_KEY=not-the-secret "$E2E_AWS" --endpoint-url "$coffer_endpoint" \
     --cli-connect-timeout 10 --cli-read-timeout 30 s3api list-objects-v2 --bucket "$b"
   # The quickstart's read-only viewer may read but not write.
   echo x >v.txt
   s3api put-object --bucket "$b" --key readable --body v.txt >/dev/null
   expect_fail "AccessDenied" "readonly viewer writing" \
-    env AWS_ACCESS_KEY_ID=viewer AWS_SECRET_ACCESS_KEY=$E2E_VIEWER_SECRET timeout 60 "$E2E_AWS" \
+    bounded 60 env AWS_ACCESS_KEY_ID=viewer AWS_SECRET_ACCESS_KEY=$E2E_VIEWER_SECRET "$E2E_AWS" \
     --endpoint-url "$coffer_endpoint" s3api put-object --bucket "$b" --key w --body v.txt
-  env AWS_ACCESS_KEY_ID=viewer AWS_SECRET_ACCESS_KEY=$E2E_VIEWER_SECRET timeout 60 "$E2E_AWS" \
+  bounded 60 env AWS_ACCESS_KEY_ID=viewer AWS_SECRET_ACCESS_KEY=$E2E_VIEWER_SECRET "$E2E_AWS" \
     --endpoint-url "$coffer_endpoint" s3api get-object --bucket "$b" --key readable vr.txt >/dev/null
   assert_files_equal v.txt vr.txt "readonly viewer reading"
 }

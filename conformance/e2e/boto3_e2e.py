@@ -36,7 +36,7 @@ from botocore.exceptions import ClientError
 ROOT_USER = "e2e-root"
 ROOT_SECRET = "e2e-root-secret-0123456789"
 VIEWER_SECRET = "e2e-viewer-secret-0123456789"
-CASE_SECONDS = 120  # Watchdog per test: a hung call fails the test, not the ctest budget.
+CASE_SECONDS = 90  # Watchdog per test: a hung call fails the test, not the ctest budget.
 MiB = 1024 * 1024
 
 
@@ -168,11 +168,17 @@ def quoted_md5(data):
     return '"%s"' % hashlib.md5(data).hexdigest()
 
 
+SUITE_BUDGET = 200  # Tests start only this many seconds into the run (ctest TIMEOUT 300).
+SUITE_START = time.monotonic()
+TIMED_OUT = []  # Set once a test hit its watchdog: the server may be hung.
+
+
 class Timeout(Exception):
     pass
 
 
 def _on_alarm(signum, frame):
+    TIMED_OUT.append(True)
     raise Timeout("test exceeded %d s" % CASE_SECONDS)
 
 
@@ -181,6 +187,10 @@ class Boto3E2E(unittest.TestCase):
     bucket_seq = 0
 
     def setUp(self):
+        if TIMED_OUT:
+            self.fail("not run: an earlier test timed out (server hung?)")
+        if time.monotonic() - SUITE_START > SUITE_BUDGET:
+            self.fail("not run: the suite budget of %d s is spent" % SUITE_BUDGET)
         signal.signal(signal.SIGALRM, _on_alarm)
         signal.alarm(CASE_SECONDS)
         self.s3 = client()

@@ -16,8 +16,8 @@
 #   e2e_finish             prints the summary; exit 1 if any case failed.
 #   assertions             fail, assert_eq, assert_contains, assert_not_contains,
 #                          assert_files_equal, expect_fail.
-# Every client call in the suites goes through `timeout`, so a hung server or
-# client fails the case instead of eating the ctest budget.
+# Every client call in the suites goes through `bounded` (timeout), so a hung
+# server or client fails the case instead of eating the ctest budget.
 
 set -euo pipefail
 
@@ -37,6 +37,10 @@ coffer_pid=""
 coffer_port=""
 coffer_endpoint=""
 e2e_failed=()
+e2e_started=$(date +%s)
+# Cases start only within this many seconds of the suite's start (the ctest
+# TIMEOUT is 600 s; the rest is left for the running case and cleanup).
+E2E_BUDGET=${E2E_BUDGET:-420}
 e2e_passed=()
 
 e2e_log() { printf '[%s %s] %s\n' "$e2e_name" "$(date -u +%H:%M:%S)" "$*" >&2; }
@@ -159,6 +163,20 @@ stop_coffer() {
   wait "$pid" 2>/dev/null || true
 }
 
+# bounded SECS CMD...: runs a client call with a time limit. A call that runs
+# out of time marks the run: later cases are not started (a hung server would
+# otherwise spend the whole ctest budget one timeout at a time).
+bounded() {
+  local secs=$1 rc=0
+  shift
+  timeout -k 5 "$secs" "$@" || rc=$?
+  if [[ $rc -eq 124 || $rc -eq 137 ]]; then
+    echo "TIMEOUT after ${secs}s: $*" >&2
+    : >"$work/timed-out"
+  fi
+  return $rc
+}
+
 # ---- assertions: each prints what was expected and what came back.
 
 fail() {
@@ -213,6 +231,16 @@ run_case() {
   local name=$1
   shift
   if [[ -n "${E2E_ONLY:-}" && ",$E2E_ONLY," != *",$name,"* ]]; then return 0; fi
+  if [[ -f "$work/timed-out" ]]; then
+    e2e_failed+=("$name")
+    e2e_log "case $name: NOT RUN (an earlier client call timed out)"
+    return 0
+  fi
+  if (($(date +%s) - e2e_started > E2E_BUDGET)); then
+    e2e_failed+=("$name")
+    e2e_log "case $name: NOT RUN (suite budget of ${E2E_BUDGET}s spent)"
+    return 0
+  fi
   local log="$work/case-$name.log" start rc offset=0
   start=$(date +%s)
   [[ -f "$work/coffer.log" ]] && offset=$(stat -c %s "$work/coffer.log")

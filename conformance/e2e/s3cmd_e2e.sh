@@ -29,7 +29,7 @@ progress_meter = False
 socket_timeout = 60
 EOF
 
-s3c() { timeout "${T:-$E2E_CALL_TIMEOUT}" "$S3CMD" -c "$work/s3cfg" "$@"; }
+s3c() { bounded "${T:-$E2E_CALL_TIMEOUT}" "$S3CMD" -c "$work/s3cfg" "$@"; }
 mkfile() { head -c "$2" /dev/urandom >"$1"; }
 
 case_basic() {
