@@ -16,3 +16,6 @@ list(APPEND COFFER_CORE_DEPS coffer::state)
 list(APPEND COFFER_CORE_PRIVATE_DEPS pugixml::pugixml)
 list(APPEND COFFER_CORE_TEST_SRCS
   test/core/s3/request_test.cc)
+list(APPEND COFFER_CORE_TEST_SRCS
+  test/core/s3/harness.cc
+  test/core/s3/objects_test.cc)
