@@ -100,7 +100,8 @@ std::string FormatIso8601Millis(base::WallTime t) {
   const std::tm tm = ToTm(t);
   const auto millis =
       std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count() % 1000;
-  char buf[40];
+  // 80: at -O2 GCC sizes each %d for any int (-Wformat-truncation breaks the release build).
+  char buf[80];
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
                 static_cast<int>(millis < 0 ? millis + 1000 : millis));
