@@ -1,0 +1,294 @@
+#!/usr/bin/env bash
+# S3 data-path benchmark: coffer serve against Debian's nginx on the same box,
+# both driven by coffer-load (conformance/perf), so the client costs the same on
+# both sides. nginx is the reference for what the kernel and one HTTP/1.1 stack
+# can do here: sendfile GETs from the page cache, PUTs through the dav module.
+#
+#   scripts/bench-s3.sh [--quick] [--build-dir DIR] [--no-build] [--duration S]
+#
+# Measures 1 MiB PUT/GET MB/s at 16 connections, 4 KiB PUT/GET ops/s and
+# p50/p99 at 16 and 256 connections, coffer's RSS with 1,000 idle keep-alive
+# connections and (unless --quick) during one 5 GiB streaming PUT whose body is
+# generated on the fly. Prints a Markdown table and writes it to
+# build/bench-s3.md. Listens on 127.0.0.1 only; every process it starts is
+# stopped on exit; each step runs under `timeout`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+quick=0
+build_dir=build/release
+build=1
+duration=10
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --quick) quick=1; duration=3 ;;
+    --build-dir) build_dir=$2; shift ;;
+    --no-build) build=0 ;;
+    --duration) duration=$2; shift ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    *) echo "bench-s3: unknown argument $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+if [[ $build -eq 1 ]]; then
+  export CCACHE_BASEDIR="$ROOT" CCACHE_NOHASHDIR=1
+  if [[ ! -f $build_dir/CMakeCache.txt ]]; then
+    cmake --preset release -B "$build_dir" >/dev/null
+  fi
+  cmake --build "$build_dir" -j2 --target coffer coffer-load
+fi
+COFFER=$ROOT/$build_dir/appliance/coffer
+LOAD=$ROOT/$build_dir/conformance/perf/coffer-load
+NGINX=${NGINX:-/usr/sbin/nginx}
+for bin in "$COFFER" "$LOAD"; do
+  [[ -x $bin ]] || { echo "bench-s3: missing $bin (build it, or drop --no-build)" >&2; exit 1; }
+done
+have_nginx=1
+[[ -x $NGINX ]] || { echo "bench-s3: no $NGINX: nginx columns stay empty" >&2; have_nginx=0; }
+
+# 1,000 idle connections plus listeners and drive files need more than 1024 fds.
+ulimit -n "$(( $(ulimit -Hn) < 16384 ? $(ulimit -Hn) : 16384 ))"
+
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+work=$(mktemp -d /tmp/coffer-bench.XXXXXX)
+coffer_pid=
+nginx_pid=
+sampler_pid=
+cleanup() {
+  local rc=$?
+  for pid in $sampler_pid $nginx_pid $coffer_pid; do
+    kill "$pid" 2>/dev/null || true
+  done
+  for pid in $sampler_pid $nginx_pid $coffer_pid; do
+    wait "$pid" 2>/dev/null || true
+  done
+  rm -rf "$work"
+  exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+wait_http() {  # wait_http URL SECONDS
+  local deadline=$((SECONDS + $2))
+  until curl -fsS -o /dev/null "$1" 2>/dev/null; do
+    if ((SECONDS >= deadline)); then return 1; fi
+    sleep 0.2
+  done
+}
+
+# --- coffer -----------------------------------------------------------------
+export COFFER_ROOT_USER=benchadmin
+COFFER_ROOT_PASSWORD=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
+# serve sets the quickstart viewer's secret only for its default config dir.
+COFFER_VIEWER_SECRET=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
+export COFFER_ROOT_PASSWORD COFFER_VIEWER_SECRET
+cport=$(free_port)
+mkdir -p "$work/coffer" "$work/certs" "$work/config"
+# The quickstart repo plus the benchmark bucket, so the bucket exists even
+# before S3 CreateBucket does.
+cp -r fixtures/quickstart/. "$work/config/"
+printf '\n[buckets.bench]\nversioning = false\nencryption = "none"\nanonymous = "none"\n' \
+  >>"$work/config/buckets.toml"
+"$COFFER" serve --data "$work/coffer" --config "$work/config" --certs-dir "$work/certs" \
+  --address "127.0.0.1:$cport" --log-level warn >"$work/coffer.log" 2>&1 &
+coffer_pid=$!
+if ! wait_http "http://127.0.0.1:$cport/minio/health/live" 30; then
+  echo "bench-s3: coffer did not come up; its log:" >&2
+  tail -20 "$work/coffer.log" >&2
+  exit 1
+fi
+CURL_C="http://127.0.0.1:$cport"
+
+# --- nginx ------------------------------------------------------------------
+nport=
+if [[ $have_nginx -eq 1 ]]; then
+  nport=$(free_port)
+  mkdir -p "$work/nginx/tmp" "$work/www/bench"
+  echo ok >"$work/www/index.html"
+  user_line=
+  [[ $(id -u) -eq 0 ]] && user_line="user root;"
+  cat >"$work/nginx/nginx.conf" <<EOF
+$user_line
+worker_processes 2;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log warn;
+events { worker_connections 8192; }
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  tcp_nodelay on;
+  keepalive_timeout 300s;
+  keepalive_requests 100000000;
+  client_max_body_size 0;
+  client_body_temp_path $work/nginx/tmp/body;
+  proxy_temp_path $work/nginx/tmp/proxy;
+  fastcgi_temp_path $work/nginx/tmp/fastcgi;
+  uwsgi_temp_path $work/nginx/tmp/uwsgi;
+  scgi_temp_path $work/nginx/tmp/scgi;
+  server {
+    listen 127.0.0.1:$nport;
+    root $work/www;
+    location / {
+      dav_methods PUT;
+      create_full_put_path on;
+      dav_access user:rw;
+    }
+  }
+}
+EOF
+  "$NGINX" -e "$work/nginx/error.log" -p "$work/nginx" -c "$work/nginx/nginx.conf" \
+    -g 'daemon off;' >"$work/nginx/stdout.log" 2>&1 &
+  nginx_pid=$!
+  if ! wait_http "http://127.0.0.1:$nport/index.html" 10; then
+    echo "bench-s3: nginx did not come up:" >&2
+    cat "$work/nginx/error.log" >&2 || true
+    kill "$nginx_pid" 2>/dev/null || true
+    nginx_pid=
+    have_nginx=0
+  fi
+fi
+
+# --- helpers ----------------------------------------------------------------
+bucket=bench
+load() {  # load coffer|nginx ARGS... ; prints coffer-load's JSON line ("" on failure)
+  local target=$1; shift
+  local limit=$((${duration%.*} * 3 + 120))
+  if [[ $target == coffer ]]; then
+    timeout "$limit" "$LOAD" --endpoint "$CURL_C" --bucket "$bucket" --label coffer "$@" \
+      2>>"$work/load-errors.log" || true
+  else
+    timeout "$limit" "$LOAD" --endpoint "http://127.0.0.1:$nport" --unsigned --bucket bench \
+      --label nginx "$@" 2>>"$work/load-errors.log" || true
+  fi
+}
+field() { jq -r ".$2 // empty" <<<"$1" 2>/dev/null || true; }
+errs() {  # " (N errors)" when a run had errors
+  local e
+  e=$(field "$1" errors)
+  [[ -n $e && $e != 0 ]] && printf ' (%s errors of %s)' "$e" "$(field "$1" requests)"
+  return 0
+}
+mbs() { [[ -n $1 ]] && printf '%s MB/s%s' "$(field "$1" mb_s)" "$(errs "$1")" || printf 'failed'; }
+ops() {
+  [[ -n $1 ]] || { printf 'failed'; return; }
+  printf '%s ops/s, p50 %s µs, p99 %s µs%s' "$(field "$1" ops_s)" "$(field "$1" p50_us)" \
+    "$(field "$1" p99_us)" "$(errs "$1")"
+}
+ratio() {  # ratio JSON_A JSON_B KEY
+  local a b
+  a=$(field "$1" "$3"); b=$(field "$2" "$3")
+  if [[ -n $a && -n $b ]] && awk -v b="$b" 'BEGIN{exit !(b>0)}'; then
+    awk -v a="$a" -v b="$b" 'BEGIN{printf "%.2f", a/b}'
+  else
+    printf '—'
+  fi
+}
+rss_kib() { awk -v k="$2" '$1==k":"{print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+mib() { awk -v k="$1" 'BEGIN{printf "%.1f MiB", k/1024}'; }
+
+# The bucket: S3 CreateBucket when coffer has it; the config repo has it anyway.
+"$LOAD" --endpoint "$CURL_C" --bucket "$bucket" --create-bucket --op put --size 4KiB \
+  --requests 1 --connections 1 >/dev/null 2>>"$work/load-errors.log" ||
+  echo "bench-s3: CreateBucket failed (see errors below); relying on the config repo" >&2
+
+declare -A R
+run_pair() {  # run_pair NAME ARGS...
+  local name=$1; shift
+  echo "bench-s3: $name" >&2
+  R[$name,coffer]=$(load coffer "$@")
+  [[ $have_nginx -eq 1 ]] && R[$name,nginx]=$(load nginx "$@")
+  return 0
+}
+d=(--duration "$duration")
+run_pair put1m --op put --size 1MiB --objects 64 --connections 16 "${d[@]}"
+run_pair get1m --op get --size 1MiB --objects 64 --connections 16 --prepare "${d[@]}"
+for c in 16 256; do
+  run_pair "put4k$c" --op put --size 4KiB --objects 1000 --connections "$c" "${d[@]}"
+  run_pair "get4k$c" --op get --size 4KiB --objects 1000 --connections "$c" --prepare "${d[@]}"
+done
+
+# --- memory -----------------------------------------------------------------
+rss_base=$(rss_kib "$coffer_pid" VmRSS)
+hold=$((quick ? 6 : 12))
+echo "bench-s3: 1000 idle connections for ${hold}s" >&2
+idle_out="$work/idle.json"
+timeout $((hold + 60)) "$LOAD" --endpoint "$CURL_C" --idle 1000 --hold "$hold" --label coffer \
+  >"$idle_out" 2>>"$work/load-errors.log" &
+idle_pid=$!
+sleep $((hold / 2 + 1))
+rss_idle=$(rss_kib "$coffer_pid" VmRSS)
+wait "$idle_pid" || true
+idle_json=$(cat "$idle_out")
+
+big_json=
+rss_big=
+if [[ $quick -eq 0 ]]; then
+  echo "bench-s3: 5 GiB streaming PUT" >&2
+  # Resets VmHWM so the peak is this PUT's, not the earlier runs'.
+  echo 5 >"/proc/$coffer_pid/clear_refs" 2>/dev/null || true
+  peak_file="$work/peak"
+  echo 0 >"$peak_file"
+  (
+    peak=0
+    while kill -0 "$coffer_pid" 2>/dev/null; do
+      r=$(rss_kib "$coffer_pid" VmRSS)
+      if ((r > peak)); then peak=$r; echo "$peak" >"$peak_file"; fi
+      sleep 0.25
+    done
+  ) &
+  sampler_pid=$!
+  big_json=$(timeout 1500 "$LOAD" --endpoint "$CURL_C" --bucket "$bucket" --label coffer \
+    --op put --size 5GiB --objects 1 --requests 1 --connections 1 --timeout 1200 \
+    2>>"$work/load-errors.log" || true)
+  kill "$sampler_pid" 2>/dev/null || true
+  wait "$sampler_pid" 2>/dev/null || true
+  sampler_pid=
+  hwm=$(rss_kib "$coffer_pid" VmHWM)
+  sampled=$(cat "$peak_file")
+  rss_big=$((hwm > sampled ? hwm : sampled))
+fi
+
+# --- report -----------------------------------------------------------------
+report=$ROOT/build/bench-s3.md
+mkdir -p "$ROOT/build"
+{
+  echo "## S3 benchmark ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, ${duration}s per run)"
+  echo
+  echo "coffer-load, 2 client threads, keep-alive; coffer signed (SigV4, UNSIGNED-PAYLOAD),"
+  echo "nginx unsigned (sendfile GET, dav PUT), 2 workers. MB = 10^6 bytes. Load average"
+  echo "before: $load_start, after: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the box skews"
+  echo "both columns; compare within a run)."
+  echo
+  echo "| test | coffer | nginx | coffer/nginx |"
+  echo "|---|---|---|---|"
+  echo "| PUT 1 MiB, 16 conn | $(mbs "${R[put1m,coffer]:-}") | $(mbs "${R[put1m,nginx]:-}") | $(ratio "${R[put1m,coffer]:-}" "${R[put1m,nginx]:-}" mb_s) |"
+  echo "| GET 1 MiB, 16 conn | $(mbs "${R[get1m,coffer]:-}") | $(mbs "${R[get1m,nginx]:-}") | $(ratio "${R[get1m,coffer]:-}" "${R[get1m,nginx]:-}" mb_s) |"
+  for c in 16 256; do
+    for op in put get; do
+      k=${op}4k$c
+      echo "| ${op^^} 4 KiB, $c conn | $(ops "${R[$k,coffer]:-}") | $(ops "${R[$k,nginx]:-}") | $(ratio "${R[$k,coffer]:-}" "${R[$k,nginx]:-}" ops_s) |"
+    done
+  done
+  echo "| coffer RSS, idle after the runs | $(mib "$rss_base") | | |"
+  echo "| coffer RSS, 1000 idle keep-alive conns | $(mib "$rss_idle") (opened $(field "$idle_json" opened), alive after ${hold}s $(field "$idle_json" alive_after_hold)) | | |"
+  if [[ $quick -eq 0 ]]; then
+    if [[ -n $big_json ]]; then
+      echo "| coffer peak RSS, 5 GiB streaming PUT | $(mib "$rss_big") ($(mbs "$big_json"), $(field "$big_json" seconds) s) | | |"
+    else
+      echo "| coffer peak RSS, 5 GiB streaming PUT | $(mib "$rss_big") (PUT failed) | | |"
+    fi
+  fi
+} >"$report"
+cat "$report"
+if grep -qv ': prepare: ' "$work/load-errors.log" 2>/dev/null; then
+  echo >&2
+  echo "bench-s3: first client errors:" >&2
+  grep -v ': prepare: ' "$work/load-errors.log" | head -20 >&2
+fi
