@@ -11,7 +11,8 @@ list(APPEND COFFER_CORE_SRCS
   src/core/s3/listing.cc
   src/core/s3/objects.cc
   src/core/s3/tagging.cc
-  src/core/s3/multipart.cc)
+  src/core/s3/multipart.cc
+  src/core/s3/put_options.cc)
 list(APPEND COFFER_CORE_DEPS coffer::state)
 list(APPEND COFFER_CORE_PRIVATE_DEPS pugixml::pugixml)
 list(APPEND COFFER_CORE_TEST_SRCS

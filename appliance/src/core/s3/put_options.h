@@ -1,0 +1,35 @@
+#pragma once
+// What PutObject, CreateMultipartUpload and CopyObject (with
+// x-amz-metadata-directive: REPLACE) take from the request headers into the
+// object they create, kept in one place so the three cannot drift apart; and
+// the single owner every listing shows (Coffer is single-tenant: every bucket
+// belongs to the appliance).
+
+#include <string_view>
+
+#include "coffer/base/result.h"
+#include "coffer/core/http.h"
+#include "coffer/core/storage/object_layer.h"
+
+namespace coffer::core::s3 {
+
+// The canonical owner shown in listings and ACLs (a fixed 64-hex id, as S3's
+// canonical user ids are).
+inline constexpr std::string_view kOwnerId =
+    "c0ffe4c0ffe4c0ffe4c0ffe4c0ffe4c0ffe4c0ffe4c0ffe4c0ffe4c0ffe4c0ff";
+inline constexpr std::string_view kOwnerDisplayName = "coffer";
+
+// Collects Content-Type, x-amz-meta-* (user metadata, names without the
+// prefix), Content-Encoding, Content-Disposition, Content-Language,
+// Cache-Control and Expires (PutOptions::headers, lower-case names) and
+// x-amz-tagging (PutOptions::tags, verbatim once validated). size_bytes and
+// encryption are left to the caller. Errors: InvalidTag (a malformed tag
+// set, more than 10 tags, a key over 128 or a value over 256 characters, a
+// repeated key), InvalidArgument (user metadata over 2 KiB, as S3's limit).
+base::Result<storage::PutOptions> PutOptionsFromHeaders(const HttpRequest& http);
+
+// Validates a tag set in x-amz-tagging form ("k1=v1&k2=v2", URL-encoded).
+// Errors: InvalidTag, as above.
+base::Status ValidateTagging(std::string_view tagging);
+
+}  // namespace coffer::core::s3
