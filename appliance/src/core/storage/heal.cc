@@ -144,7 +144,10 @@ base::Result<HealObjectResult> Core::HealObjectLocked(std::string_view bucket, s
       }
     }
     const std::string bytes = EncodeXlMeta(want);
-    if (r.metas[static_cast<std::size_t>(d)].raw != bytes) {
+    // Compared in the current format: a copy that is only in an older one is
+    // not damage (it decodes, and the next write of the object upgrades it).
+    const DriveMeta& have = r.metas[static_cast<std::size_t>(d)];
+    if ((have.found() ? EncodeXlMeta(have.meta) : have.raw) != bytes) {
       out.actions.push_back(DriveName(d) + (dry_run ? ": would rewrite" : ": rewrote") +
                             " xl.meta");
       if (!dry_run) {

@@ -85,6 +85,10 @@ base::Result<std::string> ErasureSet::NewMultipartUpload(std::string_view bucket
       std::chrono::duration_cast<std::chrono::nanoseconds>(core_->Now().time_since_epoch()).count();
   v.content_type = options.content_type;
   v.user_metadata = options.user_metadata;
+  // Headers and tags ride in the upload record; Complete copies them into the
+  // object's version.
+  v.headers = options.headers;
+  v.tags = options.tags;
   v.encryption = options.encryption;
   v.erasure =
       ErasureMeta{static_cast<std::uint8_t>(core_->data()),

@@ -1,5 +1,5 @@
-// Single objects: put, get, stat and delete, on top of quorum metadata and
-// shard streaming.
+// Single objects: put, get, stat, delete and tag updates, on top of quorum
+// metadata and shard streaming.
 
 #include <algorithm>
 
@@ -132,6 +132,8 @@ base::Result<ObjectInfo> ErasureSet::PutObject(std::string_view bucket, std::str
   v.etag = encoded->md5_hex;
   v.content_type = options.content_type;
   v.user_metadata = options.user_metadata;
+  v.headers = options.headers;
+  v.tags = options.tags;
   v.encryption = options.encryption;
   v.data_dir = encoded->inlined ? "" : "d-" + staged;
   v.erasure = ErasureMeta{static_cast<std::uint8_t>(core_->data()),
@@ -256,14 +258,27 @@ base::Result<DeleteResult> ErasureSet::DeleteObject(std::string_view bucket, std
   return DeleteResult{PublicVersionId(marker.version_id), true};
 }
 
-}  // namespace coffer::core::storage
-
-namespace coffer::core::storage {
-
-// Placeholder until the tag slot lands in xl.meta (in progress in this change).
-base::Result<ObjectInfo> ErasureSet::PutObjectTags(std::string_view, std::string_view,
-                                                   std::string_view, std::string_view) {
-  return base::Unimplemented("object tags are not stored yet");
+base::Result<ObjectInfo> ErasureSet::PutObjectTags(std::string_view bucket, std::string_view key,
+                                                   std::string_view version_id,
+                                                   std::string_view tags) {
+  COFFER_RETURN_IF_ERROR(ValidateObjectKey(key));
+  KeyLocks::Guard guard(core_->locks(), std::string(bucket) + "/" + std::string(key));
+  const Resolved r = core_->Resolve(bucket, key);
+  auto found = core_->FindVersion(r, bucket, key, version_id);
+  if (!found) return CheckBucketForMissingKey(*core_, bucket, found.error()).error();
+  const AgreedVersion& agreed = **found;
+  if (agreed.version.kind == VersionKind::kDeleteMarker) {
+    if (version_id.empty()) return base::NotFound("delete marker: " + std::string(key));
+    return base::InvalidArgument("a delete marker has no tags: " + std::string(version_id));
+  }
+  ObjectVersion updated = agreed.version;
+  updated.tags = std::string(tags);
+  // Strictly after the copy it replaces, even if the clock stepped back.
+  const std::int64_t now =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(core_->Now().time_since_epoch()).count();
+  updated.meta_mod_time_ns = std::max(now, agreed.version.meta_mod_time_ns + 1);
+  COFFER_RETURN_IF_ERROR(core_->RewriteVersion(bucket, key, r, updated));
+  return ToObjectInfo(bucket, key, updated, &agreed == &r.versions.front());
 }
 
 }  // namespace coffer::core::storage

@@ -69,12 +69,17 @@ Resolved ErasureSet::Core::ResolvePath(std::string_view meta_path) {
     if (count >= read_quorum()) r.versions.push_back(std::move(agreed));
   }
   // Newest first; equal times fall back to the version id, so the order never
-  // depends on which drive answered first.
+  // depends on which drive answered first. Two copies of one version (same id
+  // and time) put the newer metadata first, so the dedup below keeps the tags
+  // of the last PutObjectTags that reached a quorum.
   std::sort(r.versions.begin(), r.versions.end(), [](const auto& a, const auto& b) {
     if (a.version.mod_time_ns != b.version.mod_time_ns) {
       return a.version.mod_time_ns > b.version.mod_time_ns;
     }
-    return a.version.version_id > b.version.version_id;
+    if (a.version.version_id != b.version.version_id) {
+      return a.version.version_id > b.version.version_id;
+    }
+    return a.version.meta_mod_time_ns > b.version.meta_mod_time_ns;
   });
   // Two agreed copies of one version id (a crash between two writes of the
   // same null version) keep only the newest.
@@ -224,6 +229,53 @@ base::Status ErasureSet::Core::CommitVersion(std::string_view bucket, std::strin
   return base::Unavailable("insufficient write quorum for " + std::string(bucket) + "/" +
                            std::string(key) + ": " + std::to_string(written) + " of " +
                            std::to_string(write_quorum()) + " drives needed");
+}
+
+base::Status ErasureSet::Core::RewriteVersion(std::string_view bucket, std::string_view key,
+                                              const Resolved& r, const ObjectVersion& updated) {
+  const std::string meta_path = ObjectDir(bucket, key) + "/" + std::string(kXlMetaName);
+  // Each drive's list with the updated copy of the version placed before its
+  // old copy, and the old copy kept (phase one) or dropped (phase two).
+  // DriveList matches each drive's own copy by the old signature, so the
+  // updated copy inherits that drive's shard index and inline shard.
+  auto lists_with = [&](bool keep_old, const std::vector<bool>& usable) {
+    std::vector<std::optional<XlMeta>> lists(static_cast<std::size_t>(drives()));
+    for (int d = 0; d < drives(); ++d) {
+      if (!usable[static_cast<std::size_t>(d)]) continue;
+      XlMeta list = DriveList(r, d, r.versions);
+      for (std::size_t i = 0; i < list.versions.size(); ++i) {
+        if (list.versions[i].version_id != updated.version_id) continue;
+        ObjectVersion mine = updated;
+        mine.erasure.shard_index = list.versions[i].erasure.shard_index;
+        mine.inline_shard = list.versions[i].inline_shard;
+        if (keep_old) {
+          list.versions.insert(list.versions.begin() + static_cast<std::ptrdiff_t>(i),
+                               std::move(mine));
+        } else {
+          list.versions[i] = std::move(mine);
+        }
+        break;
+      }
+      lists[static_cast<std::size_t>(d)] = std::move(list);
+    }
+    return lists;
+  };
+  // Phase one keeps the old copy beside the new one, so a crash part-way
+  // leaves every drive agreeing on the old copy while the new one is short of
+  // a quorum; once it has one, it wins (Resolve prefers the newer metadata).
+  const std::vector<bool> all(static_cast<std::size_t>(drives()), true);
+  const std::vector<bool> ok = WriteMetas(meta_path, lists_with(/*keep_old=*/true, all));
+  const auto written = std::count(ok.begin(), ok.end(), true);
+  if (written < write_quorum()) {
+    RollBack(r, meta_path, ok, "");
+    return base::Unavailable("insufficient write quorum updating " + std::string(bucket) + "/" +
+                             std::string(key) + ": " + std::to_string(written) + " of " +
+                             std::to_string(write_quorum()) + " drives needed");
+  }
+  // Phase two: committed; drop the old copy where the new one landed. A drive
+  // that misses this keeps a shadowed copy until the next write or heal.
+  (void)WriteMetas(meta_path, lists_with(/*keep_old=*/false, ok));
+  return base::Ok();
 }
 
 void ErasureSet::Core::RollBack(const Resolved& r, std::string_view meta_path,

@@ -151,10 +151,14 @@ ObjectInfo ToObjectInfo(std::string_view bucket, std::string_view key, const Obj
   info.mod_time = base::WallTime(std::chrono::nanoseconds(v.mod_time_ns));
   info.content_type = v.content_type;
   info.user_metadata = v.user_metadata;
+  info.headers = v.headers;
+  info.tags = v.tags;
   info.encryption = v.encryption;
   // Multipart ETags end in "-N"; a single PUT reports no parts.
-  info.part_count =
-      v.etag.find('-') == std::string::npos ? 0 : static_cast<std::uint32_t>(v.parts.size());
+  if (v.etag.find('-') != std::string::npos) {
+    info.part_count = static_cast<std::uint32_t>(v.parts.size());
+    for (const PartMeta& p : v.parts) info.part_sizes.push_back(p.size_bytes);
+  }
   return info;
 }
 

@@ -171,6 +171,13 @@ class ErasureSet::Core {
                              const std::vector<bool>& usable = {},
                              bool drop_data_on_failure = true);
 
+  // Replaces the shared metadata of the agreed version with stored id
+  // `updated.version_id` by `updated` (which must have a newer
+  // meta_mod_time_ns) on every drive, each keeping its own shard index and
+  // inline shard; data untouched. Two phases as CommitVersion; kUnavailable
+  // and every drive as before when the first misses write quorum.
+  base::Status RewriteVersion(std::string_view bucket, std::string_view key, const Resolved& r,
+                              const ObjectVersion& updated);
   // Drops the versions with stored ids in `remove` (all drives, quorum,
   // rollback) and then their data folders.
   base::Status RemoveVersions(std::string_view bucket, std::string_view key, const Resolved& r,

@@ -73,6 +73,27 @@ class Reader {
   bool ok_ = true;
 };
 
+void WriteMap(Writer& w, const std::map<std::string, std::string>& m) {
+  w.U32(static_cast<std::uint32_t>(m.size()));
+  for (const auto& [k, val] : m) {
+    w.Str(k);
+    w.Str(val);
+  }
+}
+
+std::map<std::string, std::string> ReadMap(Reader& r) {
+  std::map<std::string, std::string> m;
+  const std::uint32_t n = r.U32();
+  if (n > kMaxEntries) r.Fail();
+  for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
+    std::string k = r.Str();
+    // Canonical form: keys strictly ascending, so decode . encode = id.
+    if (!m.empty() && k <= m.rbegin()->first) r.Fail();
+    m[std::move(k)] = r.Str();
+  }
+  return m;
+}
+
 // Writes the fields every drive shares; the signature hashes exactly these.
 void WriteShared(Writer& w, const ObjectVersion& v) {
   w.Str(v.version_id);
@@ -81,11 +102,7 @@ void WriteShared(Writer& w, const ObjectVersion& v) {
   w.U64(v.size_bytes);
   w.Str(v.etag);
   w.Str(v.content_type);
-  w.U32(static_cast<std::uint32_t>(v.user_metadata.size()));
-  for (const auto& [k, val] : v.user_metadata) {
-    w.Str(k);
-    w.Str(val);
-  }
+  WriteMap(w, v.user_metadata);
   w.Str(v.encryption);
   w.Str(v.data_dir);
   w.U8(v.erasure.data_shards);
@@ -99,9 +116,13 @@ void WriteShared(Writer& w, const ObjectVersion& v) {
     w.Str(p.etag);
   }
   w.U8(v.inlined ? 1 : 0);
+  // Format 2 fields, appended so the format 1 prefix reads unchanged.
+  WriteMap(w, v.headers);
+  w.Str(v.tags);
+  w.U64(static_cast<std::uint64_t>(v.meta_mod_time_ns));
 }
 
-void ReadShared(Reader& r, ObjectVersion& v) {
+void ReadShared(Reader& r, ObjectVersion& v, std::uint16_t format) {
   v.version_id = r.Str();
   const std::uint8_t kind = r.U8();
   if (kind != 1 && kind != 2) r.Fail();
@@ -110,14 +131,7 @@ void ReadShared(Reader& r, ObjectVersion& v) {
   v.size_bytes = r.U64();
   v.etag = r.Str();
   v.content_type = r.Str();
-  const std::uint32_t n_meta = r.U32();
-  if (n_meta > kMaxEntries) r.Fail();
-  for (std::uint32_t i = 0; i < n_meta && r.ok(); ++i) {
-    std::string k = r.Str();
-    // Canonical form: keys strictly ascending, so decode . encode = id.
-    if (!v.user_metadata.empty() && k <= v.user_metadata.rbegin()->first) r.Fail();
-    v.user_metadata[std::move(k)] = r.Str();
-  }
+  v.user_metadata = ReadMap(r);
   v.encryption = r.Str();
   v.data_dir = r.Str();
   v.erasure.data_shards = r.U8();
@@ -136,6 +150,10 @@ void ReadShared(Reader& r, ObjectVersion& v) {
   const std::uint8_t inl = r.U8();
   if (inl > 1) r.Fail();
   v.inlined = inl == 1;
+  if (format < 2) return;
+  v.headers = ReadMap(r);
+  v.tags = r.Str();
+  v.meta_mod_time_ns = static_cast<std::int64_t>(r.U64());
 }
 
 std::uint64_t Checksum(std::string_view bytes) { return ShardChecksum(base::AsBytes(bytes)); }
@@ -167,7 +185,9 @@ base::Result<XlMeta> DecodeXlMeta(std::string_view bytes) {
   Reader header(bytes.substr(4, 6));
   const std::uint16_t version = header.U16();
   const std::uint32_t body_len = header.U32();
-  if (version != kXlMetaFormatVersion) return base::DataLoss("xl.meta: unknown format version");
+  if (version < kXlMetaOldestFormatVersion || version > kXlMetaFormatVersion) {
+    return base::DataLoss("xl.meta: unknown format version");
+  }
   if (body_len != bytes.size() - kHeader - 8) return base::DataLoss("xl.meta: bad length");
   Reader sum(bytes.substr(kHeader + body_len));
   if (sum.U64() != Checksum(bytes.substr(0, kHeader + body_len))) {
@@ -179,7 +199,7 @@ base::Result<XlMeta> DecodeXlMeta(std::string_view bytes) {
   if (count > kMaxVersions) return base::DataLoss("xl.meta: too many versions");
   for (std::uint32_t i = 0; i < count && r.ok(); ++i) {
     ObjectVersion v;
-    ReadShared(r, v);
+    ReadShared(r, v, version);
     v.erasure.shard_index = r.U8();
     v.inline_shard = r.Str();
     meta.versions.push_back(std::move(v));

@@ -1,6 +1,14 @@
 #include "coffer/core/storage/erasure_set.h"
 
+#include <map>
+#include <tuple>
+#include <vector>
+
 #include <gtest/gtest.h>
+
+#include "coffer/base/bytes.h"
+#include "coffer/core/storage/erasure_coder.h"
+#include "coffer/core/storage/xl_meta.h"
 
 #include "mem_env.h"
 
@@ -386,6 +394,347 @@ TEST_F(ErasureSetTest, ConcurrentReadersOfOneKeyShareTheLock) {
   };
   Nested sink(*set_);
   EXPECT_TRUE(set_->GetObject("bkt1", "shared", {}, sink).has_value());
+}
+
+// --- Stored response headers, tags and part sizes (ObjectInfo) ---
+
+PutOptions TaggedOptions(const std::string& tags) {
+  PutOptions o;
+  o.content_type = "text/plain";
+  o.headers = {{"cache-control", "max-age=60"},
+               {"content-disposition", "attachment; filename=\"a.txt\""},
+               {"content-encoding", "gzip"},
+               {"content-language", "en"},
+               {"expires", "Thu, 01 Jan 2027 00:00:00 GMT"},
+               {"x-amz-checksum-sha256", "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="}};
+  o.tags = tags;
+  return o;
+}
+
+// Every way of reading an object's info reports what the PUT stored.
+void ExpectStored(const ObjectInfo& info, const PutOptions& o, const std::string& what) {
+  EXPECT_EQ(info.headers, o.headers) << what;
+  EXPECT_EQ(info.tags, o.tags) << what;
+  EXPECT_EQ(info.content_type, o.content_type) << what;
+}
+
+TEST_F(ErasureSetTest, HeadersAndTagsRoundTripThroughPutStatGetAndListings) {
+  ASSERT_TRUE(set_->SetBucketVersioning("bkt1", VersioningState::kEnabled).has_value());
+  // Inlined and erasure-coded bodies keep their metadata the same way.
+  for (const std::size_t n : {std::size_t{10}, std::size_t{20000}}) {
+    const std::string key = "h" + std::to_string(n);
+    const PutOptions o = TaggedOptions("k1=v1&k2=v%202");
+    const std::string body = Bytes(n, 3);
+    StringSource src(body);
+    auto put = set_->PutObject("bkt1", key, src, o);
+    ASSERT_TRUE(put.has_value()) << put.error().ToString();
+    ExpectStored(*put, o, "put");
+    EXPECT_EQ(put->part_count, 0u);
+    EXPECT_TRUE(put->part_sizes.empty());
+    auto st = set_->StatObject("bkt1", key, "");
+    ASSERT_TRUE(st.has_value());
+    ExpectStored(*st, o, "stat");
+    EXPECT_TRUE(st->part_sizes.empty());
+    auto st_v = set_->StatObject("bkt1", key, put->version_id);
+    ASSERT_TRUE(st_v.has_value());
+    ExpectStored(*st_v, o, "stat version");
+    StringSink sink;
+    auto got = set_->GetObject("bkt1", key, {}, sink);
+    ASSERT_TRUE(got.has_value());
+    EXPECT_EQ(sink.data(), body);
+    ExpectStored(*got, o, "get");
+  }
+  // A later version without tags or headers has none; the old one keeps its.
+  ASSERT_TRUE(Put("h10", "plain").has_value());
+  auto listed = set_->ListObjects("bkt1", {});
+  ASSERT_TRUE(listed.has_value());
+  ASSERT_EQ(listed->objects.size(), 2u);
+  EXPECT_TRUE(listed->objects[0].tags.empty());
+  EXPECT_TRUE(listed->objects[0].headers.empty());
+  ExpectStored(listed->objects[1], TaggedOptions("k1=v1&k2=v%202"), "list");
+  auto versions = set_->ListObjectVersions("bkt1", {});
+  ASSERT_TRUE(versions.has_value());
+  ASSERT_EQ(versions->versions.size(), 3u);
+  EXPECT_EQ(versions->versions[0].key, "h10");
+  EXPECT_TRUE(versions->versions[0].tags.empty());
+  ExpectStored(versions->versions[1], TaggedOptions("k1=v1&k2=v%202"), "versions h10 old");
+  ExpectStored(versions->versions[2], TaggedOptions("k1=v1&k2=v%202"), "versions h20000");
+}
+
+TEST_F(ErasureSetTest, MultipartCarriesHeadersTagsAndPartSizes) {
+  const PutOptions o = TaggedOptions("release=2026");
+  auto id = set_->NewMultipartUpload("bkt1", "mp", o);
+  ASSERT_TRUE(id.has_value());
+  const std::string p1 = Bytes(6000, 1), p2 = Bytes(5500, 2), p3 = Bytes(7, 3);
+  StringSource s1(p1), s2(p2), s3(p3);
+  auto part1 = set_->PutObjectPart("bkt1", "mp", *id, 1, s1);
+  auto part2 = set_->PutObjectPart("bkt1", "mp", *id, 2, s2);
+  auto part3 = set_->PutObjectPart("bkt1", "mp", *id, 4, s3);
+  ASSERT_TRUE(part1.has_value() && part2.has_value() && part3.has_value());
+  auto done = set_->CompleteMultipartUpload("bkt1", "mp", *id,
+                                            {{1, part1->etag}, {2, part2->etag}, {4, part3->etag}});
+  ASSERT_TRUE(done.has_value()) << done.error().ToString();
+  const std::vector<std::uint64_t> sizes = {6000, 5500, 7};
+  ExpectStored(*done, o, "complete");
+  EXPECT_EQ(done->part_count, 3u);
+  EXPECT_EQ(done->part_sizes, sizes);
+  auto st = set_->StatObject("bkt1", "mp", "");
+  ASSERT_TRUE(st.has_value());
+  ExpectStored(*st, o, "stat");
+  EXPECT_EQ(st->part_sizes, sizes);
+  StringSink sink;
+  auto got = set_->GetObject("bkt1", "mp", {}, sink);
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(sink.data(), p1 + p2 + p3);
+  EXPECT_EQ(got->part_sizes, sizes);
+  auto listed = set_->ListObjects("bkt1", {});
+  ASSERT_EQ(listed->objects.size(), 1u);
+  ExpectStored(listed->objects[0], o, "list");
+  EXPECT_EQ(listed->objects[0].part_sizes, sizes);
+  auto versions = set_->ListObjectVersions("bkt1", {});
+  ASSERT_EQ(versions->versions.size(), 1u);
+  EXPECT_EQ(versions->versions[0].part_sizes, sizes);
+  EXPECT_EQ(versions->versions[0].tags, o.tags);
+}
+
+TEST_F(ErasureSetTest, PutObjectTagsReplacesTagsOfLatestOrOfAGivenVersion) {
+  ASSERT_TRUE(set_->SetBucketVersioning("bkt1", VersioningState::kEnabled).has_value());
+  const std::string small = "old small body", big = Bytes(20000, 4);
+  const PutOptions o = TaggedOptions("a=1");
+  StringSource s1(small), s2(big);
+  auto v1 = set_->PutObject("bkt1", "t", s1, o);
+  env_.Advance(std::chrono::seconds(1));
+  auto v2 = set_->PutObject("bkt1", "t", s2, o);
+  ASSERT_TRUE(v1.has_value() && v2.has_value());
+  env_.Advance(std::chrono::seconds(1));
+
+  auto latest = set_->PutObjectTags("bkt1", "t", "", "b=2");
+  ASSERT_TRUE(latest.has_value()) << latest.error().ToString();
+  EXPECT_EQ(latest->tags, "b=2");
+  EXPECT_EQ(latest->version_id, v2->version_id);
+  EXPECT_TRUE(latest->is_latest);
+  auto older = set_->PutObjectTags("bkt1", "t", v1->version_id, "c=3&d=");
+  ASSERT_TRUE(older.has_value()) << older.error().ToString();
+  EXPECT_EQ(older->tags, "c=3&d=");
+  EXPECT_FALSE(older->is_latest);
+
+  // Only the tags changed: data, ETag, time, headers and the version order
+  // are those of the PUTs.
+  for (const auto& [put, tags, body] :
+       {std::tuple{*v2, "b=2", big}, std::tuple{*v1, "c=3&d=", small}}) {
+    auto st = set_->StatObject("bkt1", "t", put.version_id);
+    ASSERT_TRUE(st.has_value());
+    EXPECT_EQ(st->tags, tags);
+    EXPECT_EQ(st->etag, put.etag);
+    EXPECT_EQ(st->mod_time, put.mod_time);
+    EXPECT_EQ(st->headers, o.headers);
+    GetOptions g;
+    g.version_id = put.version_id;
+    EXPECT_EQ(*Get("t", g), body);
+  }
+  auto versions = set_->ListObjectVersions("bkt1", {});
+  ASSERT_EQ(versions->versions.size(), 2u);
+  EXPECT_EQ(versions->versions[0].version_id, v2->version_id);
+  EXPECT_EQ(versions->versions[0].tags, "b=2");
+  EXPECT_EQ(versions->versions[1].tags, "c=3&d=");
+  // Clearing is replacing with the empty set.
+  ASSERT_TRUE(set_->PutObjectTags("bkt1", "t", "", "").has_value());
+  EXPECT_TRUE(set_->StatObject("bkt1", "t", "")->tags.empty());
+  // Every copy of the metadata agrees: nothing for a heal to do.
+  EXPECT_EQ(set_->HealObject("bkt1", "t", HealOptions{true})->outcome, HealOutcome::kHealthy);
+}
+
+TEST_F(ErasureSetTest, PutObjectTagsRefusesDeleteMarkersAndMissingTargets) {
+  ASSERT_TRUE(Put("plain", "x").has_value());
+  // Unversioned: the null version, by "" or by "null".
+  EXPECT_EQ(set_->PutObjectTags("bkt1", "plain", "", "a=1")->tags, "a=1");
+  EXPECT_EQ(set_->PutObjectTags("bkt1", "plain", "null", "a=2")->version_id, "null");
+  EXPECT_EQ(set_->StatObject("bkt1", "plain", "")->tags, "a=2");
+  EXPECT_EQ(set_->PutObjectTags("bkt1", "nope", "", "a=1").error().code(),
+            base::ErrorCode::kNotFound);
+  EXPECT_EQ(set_->PutObjectTags("nobkt", "plain", "", "a=1").error().code(),
+            base::ErrorCode::kNotFound);
+  EXPECT_EQ(set_->PutObjectTags("bkt1", "plain", "2f1d4a8e-0000-4000-8000-000000000001", "a=1")
+                .error()
+                .code(),
+            base::ErrorCode::kNotFound);
+  ASSERT_TRUE(set_->SetBucketVersioning("bkt1", VersioningState::kEnabled).has_value());
+  auto del = set_->DeleteObject("bkt1", "plain", "");
+  ASSERT_TRUE(del.has_value() && del->delete_marker);
+  auto latest = set_->PutObjectTags("bkt1", "plain", "", "a=3");
+  EXPECT_EQ(latest.error().code(), base::ErrorCode::kNotFound);
+  EXPECT_TRUE(latest.error().message().starts_with("delete marker")) << latest.error().ToString();
+  EXPECT_EQ(set_->PutObjectTags("bkt1", "plain", del->version_id, "a=3").error().code(),
+            base::ErrorCode::kInvalidArgument);
+  // The version under the marker can still be tagged by its id.
+  EXPECT_EQ(set_->PutObjectTags("bkt1", "plain", "null", "a=4")->tags, "a=4");
+  EXPECT_EQ(set_->StatObject("bkt1", "plain", "null")->tags, "a=4");
+}
+
+TEST_F(ErasureSetTest, PutObjectTagsWithADriveOfflineMeetsQuorumAndHeals) {
+  for (const std::size_t n : {std::size_t{100}, std::size_t{20000}}) {
+    const std::string key = "off" + std::to_string(n), body = Bytes(n, 7);
+    StringSource src(body);
+    ASSERT_TRUE(set_->PutObject("bkt1", key, src, TaggedOptions("a=1")).has_value());
+    env_.Disk("d0")->offline = true;
+    auto tagged = set_->PutObjectTags("bkt1", key, "", "a=2");
+    ASSERT_TRUE(tagged.has_value()) << tagged.error().ToString();
+    env_.Disk("d0")->offline = false;
+    // d0's stale copy alone is below read quorum: the new tags win.
+    EXPECT_EQ(set_->StatObject("bkt1", key, "")->tags, "a=2");
+    auto heal = set_->HealObject("bkt1", key, HealOptions{});
+    ASSERT_TRUE(heal.has_value());
+    EXPECT_EQ(heal->outcome, HealOutcome::kHealed) << n;
+    // After the heal d0 carries the new tags and its shard: it can stand in
+    // for two other drives.
+    env_.Disk("d1")->offline = true;
+    env_.Disk("d2")->offline = true;
+    StringSink sink;
+    auto got = set_->GetObject("bkt1", key, {}, sink);
+    ASSERT_TRUE(got.has_value()) << got.error().ToString();
+    EXPECT_EQ(sink.data(), body);
+    EXPECT_EQ(got->tags, "a=2");
+    env_.Disk("d1")->offline = false;
+    env_.Disk("d2")->offline = false;
+  }
+}
+
+TEST_F(ErasureSetTest, PutObjectTagsWithoutWriteQuorumChangesNothing) {
+  ASSERT_TRUE(set_->SetBucketVersioning("bkt1", VersioningState::kEnabled).has_value());
+  const std::string body = Bytes(9000, 8);
+  StringSource src(body);
+  auto put = set_->PutObject("bkt1", "q", src, TaggedOptions("a=1"));
+  ASSERT_TRUE(put.has_value());
+  std::vector<std::map<std::string, std::string, std::less<>>> before;
+  for (const char* d : {"d0", "d1", "d2", "d3"}) before.push_back(env_.Disk(d)->files);
+  // Two of four drives: enough to read (2), not to write (3).
+  env_.Disk("d0")->offline = true;
+  env_.Disk("d1")->offline = true;
+  for (const std::string& version : {std::string(), put->version_id}) {
+    auto tagged = set_->PutObjectTags("bkt1", "q", version, "a=2");
+    ASSERT_FALSE(tagged.has_value());
+    EXPECT_EQ(tagged.error().code(), base::ErrorCode::kUnavailable);
+  }
+  env_.Disk("d0")->offline = false;
+  env_.Disk("d1")->offline = false;
+  int i = 0;
+  for (const char* d : {"d0", "d1", "d2", "d3"}) {
+    EXPECT_EQ(env_.Disk(d)->files, before[static_cast<std::size_t>(i++)]) << d;
+  }
+  EXPECT_EQ(set_->StatObject("bkt1", "q", "")->tags, "a=1");
+  EXPECT_EQ(*Get("q"), body);
+}
+
+// A crash part-way through a tag update can leave two read quorums that hold
+// one version with different tags; the later update wins everywhere, and heal
+// makes every drive agree on it.
+TEST_F(ErasureSetTest, TornTagUpdateResolvesToTheNewerTags) {
+  ASSERT_TRUE(Put("torn", "small body").has_value());
+  const auto d2_before = env_.Disk("d2")->files;
+  env_.Disk("d3")->offline = true;
+  ASSERT_TRUE(set_->PutObjectTags("bkt1", "torn", "", "new=1").has_value());
+  env_.Disk("d3")->offline = false;
+  env_.Disk("d2")->files = d2_before;  // d2 "crashed" before its write.
+  EXPECT_EQ(set_->StatObject("bkt1", "torn", "")->tags, "new=1");
+  EXPECT_EQ(set_->ListObjects("bkt1", {})->objects.at(0).tags, "new=1");
+  EXPECT_EQ(set_->HealObject("bkt1", "torn", HealOptions{})->outcome, HealOutcome::kHealed);
+  env_.Disk("d0")->offline = true;
+  env_.Disk("d1")->offline = true;
+  auto st = set_->StatObject("bkt1", "torn", "");
+  ASSERT_TRUE(st.has_value());
+  EXPECT_EQ(st->tags, "new=1");
+  EXPECT_EQ(*Get("torn"), "small body");
+}
+
+// Encodes `meta` as format 1 (before headers and tags), as an older release
+// wrote it: the layout of xl_meta.h without the format 2 fields.
+std::string EncodeFormat1(const XlMeta& meta) {
+  std::string body;
+  auto fixed = [&](std::uint64_t v, int bytes) {
+    for (int i = 0; i < bytes; ++i) body.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  };
+  auto str = [&](const std::string& s) {
+    fixed(s.size(), 4);
+    body += s;
+  };
+  fixed(meta.versions.size(), 4);
+  for (const ObjectVersion& v : meta.versions) {
+    EXPECT_TRUE(v.headers.empty() && v.tags.empty() && v.meta_mod_time_ns == 0);
+    str(v.version_id);
+    fixed(static_cast<std::uint8_t>(v.kind), 1);
+    fixed(static_cast<std::uint64_t>(v.mod_time_ns), 8);
+    fixed(v.size_bytes, 8);
+    str(v.etag);
+    str(v.content_type);
+    fixed(v.user_metadata.size(), 4);
+    for (const auto& [k, val] : v.user_metadata) {
+      str(k);
+      str(val);
+    }
+    str(v.encryption);
+    str(v.data_dir);
+    fixed(v.erasure.data_shards, 1);
+    fixed(v.erasure.parity_shards, 1);
+    fixed(v.erasure.block_size_bytes, 4);
+    fixed(v.erasure.distribution_start, 1);
+    fixed(v.parts.size(), 4);
+    for (const PartMeta& p : v.parts) {
+      fixed(p.number, 4);
+      fixed(p.size_bytes, 8);
+      str(p.etag);
+    }
+    fixed(v.inlined ? 1 : 0, 1);
+    fixed(v.erasure.shard_index, 1);
+    str(v.inline_shard);
+  }
+  std::string file = "CXLM";
+  file += std::string("\1\0", 2);
+  for (int i = 0; i < 4; ++i) file.push_back(static_cast<char>((body.size() >> (8 * i)) & 0xff));
+  file += body;
+  const std::uint64_t sum = ShardChecksum(base::AsBytes(file));
+  for (int i = 0; i < 8; ++i) file.push_back(static_cast<char>((sum >> (8 * i)) & 0xff));
+  return file;
+}
+
+// Objects written before tags existed (format 1 xl.meta on every drive) read
+// as before, are not "damage" to heal, and take tags, which upgrades them.
+TEST_F(ErasureSetTest, Format1ObjectsReadHealCleanAndTakeTags) {
+  const std::string small = "written by an older release", big = Bytes(20000, 11);
+  ASSERT_TRUE(Put("old-small", small).has_value());
+  ASSERT_TRUE(Put("old-big", big).has_value());
+  int converted = 0;
+  for (const char* d : {"d0", "d1", "d2", "d3"}) {
+    for (auto& [path, content] : env_.Disk(d)->files) {
+      if (!path.ends_with("/xl.meta")) continue;
+      auto meta = DecodeXlMeta(content);
+      ASSERT_TRUE(meta.has_value());
+      content = EncodeFormat1(*meta);
+      ASSERT_EQ(content[4], '\1');
+      ++converted;
+    }
+  }
+  ASSERT_EQ(converted, 8);
+  EXPECT_EQ(*Get("old-small"), small);
+  EXPECT_EQ(*Get("old-big"), big);
+  EXPECT_TRUE(set_->StatObject("bkt1", "old-big", "")->tags.empty());
+  auto report = set_->HealAll(HealOptions{true});
+  ASSERT_TRUE(report.has_value());
+  EXPECT_EQ(report->healthy, 2u);
+  for (const char* key : {"old-small", "old-big"}) {
+    auto tagged = set_->PutObjectTags("bkt1", key, "", "upgraded=yes");
+    ASSERT_TRUE(tagged.has_value()) << tagged.error().ToString();
+  }
+  for (const char* d : {"d0", "d1", "d2", "d3"}) {
+    for (const auto& [path, content] : env_.Disk(d)->files) {
+      if (!path.ends_with("/xl.meta")) continue;
+      EXPECT_EQ(content[4], '\2') << d << " " << path;
+    }
+  }
+  env_.Disk("d0")->offline = true;
+  env_.Disk("d3")->offline = true;
+  EXPECT_EQ(*Get("old-small"), small);
+  EXPECT_EQ(*Get("old-big"), big);
+  EXPECT_EQ(set_->StatObject("bkt1", "old-small", "")->tags, "upgraded=yes");
 }
 
 }  // namespace

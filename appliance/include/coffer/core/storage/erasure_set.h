@@ -21,6 +21,13 @@
 // Quorum: a write needs `data` drives (`data + 1` when data == parity) or it
 // is rolled back and fails with kUnavailable; a read needs `data` drives that
 // agree on the version and `data` shards whose checksums verify.
+//
+// Every ObjectInfo it returns (Put, Get, Stat, Complete, PutObjectTags and
+// both listings) carries the version's stored headers, tags and part sizes;
+// the listings read each key's metadata anyway, so this costs them nothing.
+// PutObjectTags rewrites only the version's metadata on a write quorum (rolled
+// back below it), never its shards; a copy a crash left with the older tags
+// loses to the newer one on read and is repaired by heal.
 
 #include <cstdint>
 #include <memory>

@@ -1,14 +1,20 @@
 #pragma once
 // The per-object metadata file ("xl.meta") that each drive of an erasure set
 // keeps for each object: every version of the object with its size, parts,
-// erasure layout, ETag, user metadata, version id, modification time and the
-// encryption slot, plus this drive's own shard of small (inlined) objects.
+// erasure layout, ETag, user metadata, stored response headers, tag set,
+// version id, modification time and the encryption slot, plus this drive's own
+// shard of small (inlined) objects.
 //
 // Encoding (all integers little-endian):
-//   "CXLM" | u16 format version (1) | u32 body length | body | u64 CRC-64 of
+//   "CXLM" | u16 format version (2) | u32 body length | body | u64 CRC-64 of
 //   everything before it.
 // The body is a u32 version count followed by the versions, newest first.
-// Strings are a u32 length and the bytes. Decoding checks the magic, version,
+// Strings are a u32 length and the bytes; maps a u32 count and key/value
+// strings with keys strictly ascending. Format 2 appends to each version's
+// shared fields the headers map, the tags string and the i64 metadata
+// modification time; format 1 files (written before tags existed) still
+// decode, with those fields empty, and are rewritten as format 2 by the next
+// mutation of the object. Decoding checks the magic, version,
 // lengths and checksum and never reads past the input, so a torn or rotten
 // file is kDataLoss, never a crash (fuzzed by conformance/fuzz/storage_meta_fuzz).
 //
@@ -25,7 +31,9 @@
 
 namespace coffer::core::storage {
 
-inline constexpr std::uint16_t kXlMetaFormatVersion = 1;
+inline constexpr std::uint16_t kXlMetaFormatVersion = 2;
+// The oldest format DecodeXlMeta still reads.
+inline constexpr std::uint16_t kXlMetaOldestFormatVersion = 1;
 
 enum class VersionKind : std::uint8_t { kObject = 1, kDeleteMarker = 2 };
 
@@ -58,6 +66,15 @@ struct ObjectVersion {
   std::string etag;
   std::string content_type;
   std::map<std::string, std::string> user_metadata;
+  // Stored response headers (ObjectInfo::headers), names lower-case.
+  std::map<std::string, std::string> headers;
+  // The tag set in x-amz-tagging form (ObjectInfo::tags); empty for none.
+  std::string tags;
+  // When the metadata of this version last changed after it was written (a
+  // tag update), 0 if never. Two copies of one version that differ only in
+  // tags (a crash part-way through PutObjectTags) are told apart by it: the
+  // newer wins, so every reader and heal picks the same copy.
+  std::int64_t meta_mod_time_ns = 0;
   std::string encryption;
   // Folder of the shard files beside xl.meta; empty when inlined.
   std::string data_dir;
@@ -75,7 +92,8 @@ struct XlMeta {
 
 // Returns the encoded file. Thread-safe.
 std::string EncodeXlMeta(const XlMeta& meta);
-// Parses a file produced by EncodeXlMeta. Returns kDataLoss for anything else.
+// Parses a file produced by EncodeXlMeta, of this format or an older one still
+// supported (kXlMetaOldestFormatVersion). Returns kDataLoss for anything else.
 base::Result<XlMeta> DecodeXlMeta(std::string_view bytes);
 
 // Returns a digest of everything about a version that all drives agree on
