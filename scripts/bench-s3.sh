@@ -56,12 +56,13 @@ work=$(mktemp -d /tmp/coffer-bench.XXXXXX)
 coffer_pid=
 nginx_pid=
 sampler_pid=
+idle_pid=
 cleanup() {
   local rc=$?
-  for pid in $sampler_pid $nginx_pid $coffer_pid; do
+  for pid in $idle_pid $sampler_pid $nginx_pid $coffer_pid; do
     kill "$pid" 2>/dev/null || true
   done
-  for pid in $sampler_pid $nginx_pid $coffer_pid; do
+  for pid in $idle_pid $sampler_pid $nginx_pid $coffer_pid; do
     wait "$pid" 2>/dev/null || true
   done
   rm -rf "$work"
@@ -225,6 +226,7 @@ idle_pid=$!
 sleep $((hold / 2 + 1))
 rss_idle=$(rss_kib "$coffer_pid" VmRSS)
 wait "$idle_pid" || true
+idle_pid=
 idle_json=$(cat "$idle_out")
 
 big_json=
