@@ -291,9 +291,10 @@ RC_GTEST_PROP(StorageProperty, WriteFaultSwarmKeepsOldOrNew, ()) {
   }
 }
 
-// Versioning against a model: random PUTs, deletes (markers), deletes of a
-// version, and versioning switches; after every step the latest version of
-// each key and the full version listing match the model exactly.
+// Versioning against a model: random PUTs (with tags), deletes (markers),
+// deletes of a version, tag updates of the latest or a given version, and
+// versioning switches; after every step the latest version of each key and the
+// full version listing (ids, markers and tags) match the model exactly.
 RC_GTEST_PROP(StorageProperty, VersioningMatchesModel, ()) {
   World w(*rc::gen::arbitrary<std::uint64_t>());
   OpenSet(w, *GenLayout());
@@ -302,6 +303,7 @@ RC_GTEST_PROP(StorageProperty, VersioningMatchesModel, ()) {
     std::string id;
     bool marker = false;
     std::string body;
+    std::string tags;
   };
   std::map<std::string, std::vector<Entry>> model;  // Newest first.
   VersioningState state = VersioningState::kUnversioned;
@@ -313,14 +315,38 @@ RC_GTEST_PROP(StorageProperty, VersioningMatchesModel, ()) {
       std::erase_if(versions, [](const Entry& e) { return e.id == "null"; });
     };
     w.env.virtual_clock().Advance(std::chrono::milliseconds(1));
-    switch (*rc::gen::inRange(0, 5)) {
+    switch (*rc::gen::inRange(0, 6)) {
       case 0: {
         const std::string body = Body(*rc::gen::inRange<std::size_t>(0, 6000), i + 1u);
         StringSource src(body);
-        auto put = w.set->PutObject("bkt1", key, src, PutOptions{});
+        PutOptions options;
+        if (*rc::gen::arbitrary<bool>()) options.tags = "put=" + std::to_string(i);
+        auto put = w.set->PutObject("bkt1", key, src, options);
         RC_ASSERT(put.has_value());
+        RC_ASSERT(put->tags == options.tags);
         if (state != VersioningState::kEnabled) drop_null();
-        versions.insert(versions.begin(), Entry{put->version_id, false, body});
+        versions.insert(versions.begin(), Entry{put->version_id, false, body, options.tags});
+        break;
+      }
+      case 3: {
+        const std::string tags = "tag=" + std::to_string(i);
+        const bool latest = versions.empty() || *rc::gen::arbitrary<bool>();
+        const std::size_t at = latest ? 0 : *rc::gen::inRange<std::size_t>(0, versions.size());
+        auto tagged = w.set->PutObjectTags("bkt1", key, latest ? "" : versions[at].id, tags);
+        if (versions.empty()) {
+          RC_ASSERT(!tagged.has_value());
+          RC_ASSERT(tagged.error().code() == base::ErrorCode::kNotFound);
+        } else if (versions[at].marker) {
+          RC_ASSERT(!tagged.has_value());
+          RC_ASSERT(tagged.error().code() ==
+                    (latest ? base::ErrorCode::kNotFound : base::ErrorCode::kInvalidArgument));
+        } else {
+          RC_ASSERT(tagged.has_value());
+          RC_ASSERT(tagged->tags == tags);
+          RC_ASSERT(tagged->version_id == versions[at].id);
+          RC_ASSERT(tagged->is_latest == (at == 0));
+          versions[at].tags = tags;
+        }
         break;
       }
       case 1: {
@@ -331,7 +357,7 @@ RC_GTEST_PROP(StorageProperty, VersioningMatchesModel, ()) {
         } else {
           RC_ASSERT(del->delete_marker);
           if (state == VersioningState::kSuspended) drop_null();
-          versions.insert(versions.begin(), Entry{del->version_id, true, ""});
+          versions.insert(versions.begin(), Entry{del->version_id, true, "", ""});
         }
         break;
       }
@@ -358,15 +384,19 @@ RC_GTEST_PROP(StorageProperty, VersioningMatchesModel, ()) {
     } else {
       RC_ASSERT(got.has_value());
       RC_ASSERT(sink.data() == versions.front().body);
+      RC_ASSERT(got->tags == versions.front().tags);
     }
     auto listed = w.set->ListObjectVersions("bkt1", {});
     RC_ASSERT(listed.has_value());
     std::vector<std::string> want, have;
     for (const auto& [k, vs] : model) {
-      for (const Entry& e : vs) want.push_back(k + " " + e.id + (e.marker ? " marker" : ""));
+      for (const Entry& e : vs) {
+        want.push_back(k + " " + e.id + (e.marker ? " marker" : "") + " [" + e.tags + "]");
+      }
     }
     for (const ObjectInfo& o : listed->versions) {
-      have.push_back(o.key + " " + o.version_id + (o.delete_marker ? " marker" : ""));
+      have.push_back(o.key + " " + o.version_id + (o.delete_marker ? " marker" : "") + " [" +
+                     o.tags + "]");
     }
     RC_ASSERT(have == want);
   }
@@ -431,6 +461,62 @@ TEST(StorageCrash, PutStoppedAtEveryStepLeavesOldOrNew) {
             EXPECT_FALSE(path.starts_with(".coffer.sys/staging")) << path;
           }
         }
+      }
+    }
+  }
+}
+
+// A tag update stopped after any number of drive operations leaves the old
+// tags or the new ones after a restart, never the data changed; heal then
+// makes every copy agree without changing the visible tags.
+TEST(StorageCrash, TagUpdateStoppedAtEveryStepLeavesOldOrNewTags) {
+  for (const Layout layout : {Layout{4, 2}, Layout{6, 2}}) {
+    for (const std::size_t size : {std::size_t{500}, std::size_t{9000}}) {
+      const std::string body = Body(size, 5);
+      PutOptions options;
+      options.tags = "old=1";
+      options.headers = {{"content-encoding", "gzip"}};
+      std::uint64_t total = 0;
+      {
+        World w(1);
+        CrashEnv crash(w.env);
+        auto set = ErasureSet::Open(crash, Options("disk", layout));
+        ASSERT_TRUE(set.has_value());
+        ASSERT_TRUE((*set)->MakeBucket("bkt1").has_value());
+        StringSource src(body);
+        ASSERT_TRUE((*set)->PutObject("bkt1", "obj", src, options).has_value());
+        const std::uint64_t before = crash.operations();
+        ASSERT_TRUE((*set)->PutObjectTags("bkt1", "obj", "", "new=1").has_value());
+        total = crash.operations() - before;
+      }
+      ASSERT_GT(total, 3u);
+      for (std::uint64_t stop = 0; stop <= total; ++stop) {
+        World w(1);
+        {
+          CrashEnv crash(w.env);
+          auto set = ErasureSet::Open(crash, Options("disk", layout));
+          ASSERT_TRUE(set.has_value());
+          ASSERT_TRUE((*set)->MakeBucket("bkt1").has_value());
+          StringSource src(body);
+          ASSERT_TRUE((*set)->PutObject("bkt1", "obj", src, options).has_value());
+          crash.CrashAfter(stop);
+          (void)(*set)->PutObjectTags("bkt1", "obj", "", "new=1");
+        }
+        auto set = ErasureSet::Open(w.env, Options("disk", layout));
+        ASSERT_TRUE(set.has_value()) << stop;
+        StringSink sink;
+        auto got = (*set)->GetObject("bkt1", "obj", {}, sink);
+        ASSERT_TRUE(got.has_value()) << "stop " << stop << ": " << got.error().ToString();
+        EXPECT_EQ(sink.data(), body) << "stop " << stop;
+        EXPECT_TRUE(got->tags == "old=1" || got->tags == "new=1") << "stop " << stop;
+        EXPECT_EQ(got->headers, options.headers) << "stop " << stop;
+        ASSERT_TRUE((*set)->HealAll(HealOptions{}).has_value());
+        auto check = (*set)->HealAll(HealOptions{true});
+        ASSERT_TRUE(check.has_value());
+        EXPECT_EQ(check->healthy, 1u) << "stop " << stop;
+        auto after = (*set)->StatObject("bkt1", "obj", "");
+        ASSERT_TRUE(after.has_value());
+        EXPECT_EQ(after->tags, got->tags) << "heal changed the visible tags at stop " << stop;
       }
     }
   }
