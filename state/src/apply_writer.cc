@@ -192,8 +192,11 @@ base::Status ApplyWriter::UpsertBucket(const Record& want) {
       "SET versioning = excluded.versioning, encryption = excluded.encryption, "
       "kms_key = excluded.kms_key, policy = excluded.policy, anonymous = excluded.anonymous, "
       "quota_objects = excluded.quota_objects, quota_bytes = excluded.quota_bytes, "
-      "applied_digest = excluded.applied_digest, updated_at_ns = excluded.updated_at_ns "
-      "WHERE buckets.owner = 'repo';");
+      "applied_digest = excluded.applied_digest, updated_at_ns = excluded.updated_at_ns, "
+      "owner = 'repo' "
+      // A bucket the repo now declares takes over the runtime row an S3 client
+      // made: the repo's settings win.
+      "WHERE buckets.owner IN ('repo', 'runtime');");
   q.Bind(1, want.name).Bind(2, std::int64_t{FieldOf(want, "versioning") == "true" ? 1 : 0});
   q.Bind(3, FieldOf(want, "encryption")).Bind(4, FieldOf(want, "kms_key"));
   q.Bind(5, FieldOf(want, "policy")).Bind(6, FieldOf(want, "anonymous"));

@@ -205,7 +205,7 @@ std::string AnonymousPolicyJson(std::string_view bucket, AnonymousAccess access)
 base::Status SnapshotBuilder::ReadBuckets() {
   Statement q(db_,
               "SELECT name, versioning, encryption, kms_key, policy, anonymous, "
-              "quota_objects, quota_bytes FROM buckets ORDER BY name;");
+              "quota_objects, quota_bytes, owner FROM buckets ORDER BY name;");
   for (;;) {
     COFFER_ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row) break;
@@ -237,6 +237,7 @@ base::Status SnapshotBuilder::ReadBuckets() {
     }
     b.quota_objects = q.OptionalInt(6);
     b.quota_bytes = q.OptionalInt(7);
+    b.repo_owned = q.Text(8) != "runtime";
     snap_->buckets_.emplace(b.name, std::move(b));
   }
   return base::Ok();

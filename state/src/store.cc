@@ -227,6 +227,41 @@ base::Result<std::int64_t> Store::DeleteExpiredStsSessions(base::WallTime now) {
   return static_cast<std::int64_t>(sqlite3_changes(db_));
 }
 
+base::Status Store::PutRuntimeBucket(const RuntimeBucket& bucket, base::WallTime now) {
+  Statement owner(db_, "SELECT owner FROM buckets WHERE name = ?1;");
+  owner.Bind(1, bucket.name);
+  COFFER_ASSIGN_OR_RETURN(bool exists, owner.Step());
+  if (exists && owner.Text(0) != "runtime") {
+    return base::FailedPrecondition("bucket " + bucket.name + " is owned by the config repo");
+  }
+  Statement q(db_,
+              "INSERT INTO buckets (name, owner, versioning, encryption, kms_key, policy, "
+              "anonymous, quota_objects, quota_bytes, applied_digest, updated_at_ns) "
+              "VALUES (?1, 'runtime', 0, ?2, ?3, ?4, 'none', NULL, NULL, '', ?5) "
+              "ON CONFLICT (name) DO UPDATE SET encryption = excluded.encryption, "
+              "kms_key = excluded.kms_key, policy = excluded.policy, "
+              "updated_at_ns = excluded.updated_at_ns WHERE buckets.owner = 'runtime';");
+  q.Bind(1, bucket.name).Bind(2, bucket.encryption).Bind(3, bucket.kms_key);
+  q.Bind(4, bucket.policy).Bind(5, ToUnixNanos(now));
+  return q.Run();
+}
+
+base::Status Store::DeleteRuntimeBucket(std::string_view name) {
+  Statement q(db_, "DELETE FROM buckets WHERE name = ?1 AND owner = 'runtime';");
+  q.Bind(1, name);
+  return q.Run();
+}
+
+base::Result<RuntimeBucket> Store::GetRuntimeBucket(std::string_view name) {
+  Statement q(db_,
+              "SELECT name, policy, encryption, kms_key FROM buckets "
+              "WHERE name = ?1 AND owner = 'runtime';");
+  q.Bind(1, name);
+  COFFER_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return base::NotFound("no runtime bucket " + std::string(name));
+  return RuntimeBucket{q.Text(0), q.Text(1), q.Text(2), q.Text(3)};
+}
+
 base::Result<std::vector<OutboxRecord>> Store::ReadOutbox(std::int64_t after_seq, int limit) {
   Statement q(db_,
               "SELECT seq, revision, at_ns, action, kind, name, old_value, new_value "

@@ -162,5 +162,46 @@ TEST_F(SnapshotTest, ConcurrentReadersDuringSwaps) {
   EXPECT_EQ(holder.Current()->generation(), 20u);
 }
 
+TEST_F(SnapshotTest, RuntimeBucketsAreSeparateFromRepoBucketsAndLoseToTheRepo) {
+  const base::WallTime t0(std::chrono::seconds(1000));
+  const std::string policy =
+      R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*",)"
+      R"("Action":"s3:GetObject","Resource":"arn:aws:s3:::scratch/*"}]})";
+  ASSERT_TRUE(store_->PutRuntimeBucket({"scratch", policy, "sse-s3", ""}, t0).has_value());
+  // The repo owns photos: its settings are not the S3 API's to change.
+  EXPECT_EQ(store_->PutRuntimeBucket({"photos", policy, "none", ""}, t0).error().code(),
+            base::ErrorCode::kFailedPrecondition);
+
+  auto snap = *BuildSnapshot(*store_, *key_, 1, t0);
+  const BucketEntry* scratch = snap->FindBucket("scratch");
+  ASSERT_NE(scratch, nullptr);
+  EXPECT_FALSE(scratch->repo_owned);
+  EXPECT_NE(scratch->compiled_policy, nullptr);
+  EXPECT_EQ(scratch->encryption, Encryption::kSseS3);
+  ASSERT_NE(snap->FindBucket("photos"), nullptr);
+  EXPECT_TRUE(snap->FindBucket("photos")->repo_owned);
+  EXPECT_EQ(store_->GetRuntimeBucket("scratch")->policy, policy);
+  EXPECT_EQ(store_->GetRuntimeBucket("photos").error().code(), base::ErrorCode::kNotFound);
+
+  ASSERT_TRUE(store_->DeleteRuntimeBucket("scratch").has_value());
+  ASSERT_TRUE(store_->DeleteRuntimeBucket("photos").has_value());  // No-op on a repo bucket.
+  auto after = *BuildSnapshot(*store_, *key_, 2, t0);
+  EXPECT_EQ(after->FindBucket("scratch"), nullptr);
+  EXPECT_NE(after->FindBucket("photos"), nullptr);
+}
+
+TEST_F(SnapshotTest, AnonymousShortcutCompilesToACannedBucketPolicy) {
+  EXPECT_EQ(AnonymousPolicyJson("b1", AnonymousAccess::kNone), "");
+  const std::string download = AnonymousPolicyJson("b1", AnonymousAccess::kDownload);
+  EXPECT_NE(download.find("s3:GetObject"), std::string::npos);
+  EXPECT_EQ(download.find("s3:PutObject"), std::string::npos);
+  const std::string upload = AnonymousPolicyJson("b1", AnonymousAccess::kUpload);
+  EXPECT_NE(upload.find("s3:PutObject"), std::string::npos);
+  EXPECT_EQ(upload.find("s3:GetObject"), std::string::npos);
+  const std::string both = AnonymousPolicyJson("b1", AnonymousAccess::kPublic);
+  EXPECT_NE(both.find("s3:PutObject"), std::string::npos);
+  EXPECT_NE(both.find("arn:aws:s3:::b1/*"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace coffer::state

@@ -1,5 +1,7 @@
 #include "reconciler.h"
 
+#include <optional>
+
 #include "coffer/state/apply.h"
 #include "coffer/state/config.h"
 #include "coffer/state/config_files.h"
@@ -30,31 +32,39 @@ base::Status Reconciler::Apply(std::string& applied_revision) {
       state::DescribeRevision(options_.config_dir, tree, env_.random().LibCtx());
   const base::WallTime now = env_.clock().Now();
   state::ConfigLoad load = state::LoadConfig(tree);
-  if (!load.ok()) {
-    for (const auto& e : load.errors) {
-      log.Error("reconcile", "invalid config", {{"error", e.ToString()}});
-    }
-    const std::string message = std::to_string(load.errors.size()) + " error(s) in revision " +
-                                revision.ToString() + ", first: " + load.errors.front().ToString();
-    (void)store_->RecordFailedAttempt(revision, now, "InvalidConfig", message);
-    return base::InvalidArgument(message);
-  }
-  state::StandardSecretResolver resolver =
-      ResolverFor(options_.config_dir, options_.key_dir, env_.random());
-  auto desired = state::BuildDesiredRecords(load.state, resolver, key_);
-  if (!desired.has_value()) {
-    (void)store_->RecordFailedAttempt(revision, now, "UnresolvedSecret", desired.error().message());
-    return desired.error();
-  }
-  state::ApplyOptions options;
-  options.revision = revision;
-  options.now = now;
-  COFFER_ASSIGN_OR_RETURN(state::ApplyResult result,
-                          state::Apply(*store_, *desired, key_, env_.random(), options));
-  if (!result.plan.empty()) {
+  std::optional<state::ApplyResult> result;
+  base::Status changed = live_.Change(
+      [&](state::Store& store, const state::MasterKey& key) -> base::Status {
+        if (!load.ok()) {
+          for (const auto& e : load.errors) {
+            log.Error("reconcile", "invalid config", {{"error", e.ToString()}});
+          }
+          const std::string message = std::to_string(load.errors.size()) +
+                                      " error(s) in revision " + revision.ToString() +
+                                      ", first: " + load.errors.front().ToString();
+          (void)store.RecordFailedAttempt(revision, now, "InvalidConfig", message);
+          return base::InvalidArgument(message);
+        }
+        state::StandardSecretResolver resolver =
+            ResolverFor(options_.config_dir, options_.key_dir, env_.random());
+        auto desired = state::BuildDesiredRecords(load.state, resolver, key);
+        if (!desired.has_value()) {
+          (void)store.RecordFailedAttempt(revision, now, "UnresolvedSecret",
+                                          desired.error().message());
+          return desired.error();
+        }
+        state::ApplyOptions options;
+        options.revision = revision;
+        options.now = now;
+        COFFER_ASSIGN_OR_RETURN(result, state::Apply(store, *desired, key, env_.random(), options));
+        return base::Ok();
+      },
+      now);
+  COFFER_RETURN_IF_ERROR(changed);
+  if (result.has_value() && !result->plan.empty()) {
     log.Info(
         "reconcile", "applied",
-        {{"revision", revision.ToString()}, {"generation", std::to_string(result.generation)}});
+        {{"revision", revision.ToString()}, {"generation", std::to_string(result->generation)}});
   }
   applied_revision = revision.ToString();
   return base::Ok();
@@ -67,17 +77,6 @@ void Reconciler::Pass() {
     env_.log().Error("reconcile", "not applied; keeping the last good state",
                      {{"error", applied.error().message()}});
     Degraded("config not applied", applied.error().message());
-    return;
-  }
-  auto snapshot =
-      state::BuildSnapshot(*store_, key_, snapshots_.NextGeneration(), env_.clock().Now());
-  if (!snapshot.has_value()) {
-    env_.log().Error("reconcile", "snapshot build failed", {{"error", snapshot.error().message()}});
-    Degraded("snapshot build failed", snapshot.error().message());
-    return;
-  }
-  if (auto swapped = snapshots_.Swap(*snapshot); !swapped.has_value()) {
-    Degraded("snapshot swap failed", swapped.error().message());
     return;
   }
   if (revision != last_applied_) {

@@ -12,6 +12,7 @@
 #include "coffer/core/health.h"
 #include "coffer/env/env.h"
 #include "coffer/state/crypto.h"
+#include "coffer/state/live_store.h"
 #include "coffer/state/snapshot.h"
 #include "coffer/state/store.h"
 
@@ -36,7 +37,8 @@ class Reconciler {
   // place (the reconcile timer).
   void Pass();
 
-  state::SnapshotHolder& snapshots() { return snapshots_; }
+  // The store and snapshot, shared with the S3 API's runtime changes.
+  state::LiveStore& live() { return live_; }
 
  private:
   Reconciler(ReconcilerOptions options, env::Env& env, core::Health& health,
@@ -44,8 +46,7 @@ class Reconciler {
       : options_(std::move(options)),
         env_(env),
         health_(health),
-        store_(std::move(store)),
-        key_(std::move(key)) {}
+        live_(std::move(store), std::move(key)) {}
 
   base::Status Apply(std::string& applied_revision);
   void Degraded(std::string_view reason, const std::string& message);
@@ -53,9 +54,7 @@ class Reconciler {
   ReconcilerOptions options_;
   env::Env& env_;
   core::Health& health_;
-  std::unique_ptr<state::Store> store_;
-  state::MasterKey key_;
-  state::SnapshotHolder snapshots_;
+  state::LiveStore live_;
   std::string last_applied_;
 };
 

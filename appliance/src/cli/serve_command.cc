@@ -22,6 +22,7 @@
 #include "coffer/base/secret.h"
 #include "coffer/core/health.h"
 #include "coffer/core/s3/api.h"
+#include "coffer/core/s3/store_runtime.h"
 #include "coffer/core/storage/erasure_set.h"
 #include "coffer/posix/posix_env.h"
 #include "coffer/server/http_server.h"
@@ -273,7 +274,7 @@ class Appliance {
   // [appliance] table as it is at start (a change needs a restart).
   int OpenS3(const RootCredentials& root) {
     core::s3::S3ApiOptions options;
-    if (auto snapshot = reconciler_->snapshots().Current()) {
+    if (auto snapshot = reconciler_->live().Current()) {
       if (const auto* appliance = snapshot->FindSettings("appliance", "appliance")) {
         if (auto it = appliance->fields.find("region"); it != appliance->fields.end()) {
           options.region = it->second;
@@ -283,8 +284,9 @@ class Appliance {
         }
       }
     }
+    runtime_ = std::make_unique<core::s3::StoreRuntime>(reconciler_->live(), env_.clock());
     auto s3 = core::s3::S3Api::Create(
-        env_, *objects_, [this] { return reconciler_->snapshots().Current(); },
+        env_, *objects_, [this] { return reconciler_->live().Current(); }, *runtime_,
         core::s3::RootCredential{root.user, root.password}, std::move(options));
     if (!s3) {
       env_.log().Error("serve", "cannot start the S3 API", {{"error", s3.error().message()}});
@@ -298,7 +300,7 @@ class Appliance {
   // versioning it asks for (versioning cannot be turned off once on: a repo
   // that says false suspends it).
   void SyncRepoBuckets() {
-    auto snapshot = reconciler_->snapshots().Current();
+    auto snapshot = reconciler_->live().Current();
     if (snapshot == nullptr) return;
     for (const state::BucketEntry* b : snapshot->Buckets()) {
       auto info = objects_->GetBucketInfo(b->name);
@@ -490,6 +492,7 @@ class Appliance {
   boost::asio::steady_timer reload_timer_{io_};
   boost::asio::steady_timer reconcile_timer_{io_};
   std::unique_ptr<Reconciler> reconciler_;
+  std::unique_ptr<core::s3::StoreRuntime> runtime_;
   bool stopping_ = false;
 };
 

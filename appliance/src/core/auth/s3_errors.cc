@@ -10,7 +10,7 @@ namespace {
 using base::ErrorCode;
 
 // INVARIANT: rows are in S3ErrorCode order, so the enum value is the index.
-constexpr std::array<S3ErrorInfo, 48> kTable = {{
+constexpr std::array<S3ErrorInfo, 49> kTable = {{
     {S3ErrorCode::kAccessDenied, "AccessDenied", 403, "Access Denied.",
      ErrorCode::kPermissionDenied},
     {S3ErrorCode::kAuthorizationHeaderMalformed, "AuthorizationHeaderMalformed", 400,
@@ -124,6 +124,9 @@ constexpr std::array<S3ErrorInfo, 48> kTable = {{
      "Your socket connection to the server was not read from or written to within the timeout "
      "period.",
      ErrorCode::kDeadlineExceeded},
+    {S3ErrorCode::kServerSideEncryptionConfigurationNotFoundError,
+     "ServerSideEncryptionConfigurationNotFoundError", 404,
+     "The server side encryption configuration was not found.", ErrorCode::kNotFound},
     {S3ErrorCode::kServiceUnavailable, "ServiceUnavailable", 503,
      "The service is unavailable. Please retry.", ErrorCode::kUnavailable},
     {S3ErrorCode::kSignatureDoesNotMatch, "SignatureDoesNotMatch", 403,

@@ -75,6 +75,7 @@ struct S3Api::Impl {
   env::Env& env;
   storage::ObjectLayer& objects;
   SnapshotSource snapshots;
+  RuntimeState& runtime;
   RootCredential root;
   S3ApiOptions options;
   std::unique_ptr<auth::Crypto> crypto;
@@ -82,8 +83,14 @@ struct S3Api::Impl {
   std::unique_ptr<auth::Verifier> verifier;
   std::string host_id;  // x-amz-id-2: names this node, not the request.
 
-  Impl(env::Env& e, storage::ObjectLayer& o, SnapshotSource s, RootCredential r, S3ApiOptions opt)
-      : env(e), objects(o), snapshots(std::move(s)), root(std::move(r)), options(std::move(opt)) {}
+  Impl(env::Env& e, storage::ObjectLayer& o, SnapshotSource s, RuntimeState& rt, RootCredential r,
+       S3ApiOptions opt)
+      : env(e),
+        objects(o),
+        snapshots(std::move(s)),
+        runtime(rt),
+        root(std::move(r)),
+        options(std::move(opt)) {}
 
   void Serve(const HttpRequest& request, BodyReader& body, ResponseWriter& response);
   base::Status Run(const HttpRequest& request, const S3Request& s3,
@@ -94,9 +101,9 @@ struct S3Api::Impl {
 };
 
 base::Result<std::unique_ptr<S3Api>> S3Api::Create(env::Env& env, storage::ObjectLayer& objects,
-                                                   SnapshotSource snapshots, RootCredential root,
-                                                   S3ApiOptions options) {
-  auto impl = std::make_unique<Impl>(env, objects, std::move(snapshots), std::move(root),
+                                                   SnapshotSource snapshots, RuntimeState& runtime,
+                                                   RootCredential root, S3ApiOptions options) {
+  auto impl = std::make_unique<Impl>(env, objects, std::move(snapshots), runtime, std::move(root),
                                      std::move(options));
   COFFER_ASSIGN_OR_RETURN(impl->crypto, auth::Crypto::Create(env.random().LibCtx()));
   auth::VerifierOptions verifier_options;
@@ -195,8 +202,8 @@ base::Status S3Api::Impl::Run(const HttpRequest& request, const S3Request& s3,
     authorizer.context().Add("s3:max-keys", s3.Query("max-keys").value_or("1000"));
   }
 
-  Call call{env,  objects, options,        *crypto,    request, s3,
-            spec, authn,   snapshot.get(), authorizer, body,    response};
+  Call call{env,   objects,        options,    *crypto, request, s3,      spec,
+            authn, snapshot.get(), authorizer, runtime, body,    response};
   const bool versioned = s3.Has("versionId") && !spec.version_action.empty();
   const std::string_view action = versioned ? spec.version_action : spec.action;
   base::Status allowed = base::Ok();
@@ -247,6 +254,11 @@ bool Call::Allowed(std::string_view action, std::string_view bucket_name,
 }
 
 const state::BucketEntry* Call::RepoBucket(std::string_view bucket_name) const {
+  const state::BucketEntry* entry = BucketSettings(bucket_name);
+  return entry != nullptr && entry->repo_owned ? entry : nullptr;
+}
+
+const state::BucketEntry* Call::BucketSettings(std::string_view bucket_name) const {
   return snapshot != nullptr ? snapshot->FindBucket(bucket_name) : nullptr;
 }
 

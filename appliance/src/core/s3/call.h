@@ -48,6 +48,7 @@ struct Call {
   const auth::Authentication& auth;
   const state::Snapshot* snapshot;  // Null before the first reconcile.
   Authorizer& authorizer;
+  RuntimeState& runtime;
   BodyReader& body;
   ResponseWriter& response;
 
@@ -63,6 +64,9 @@ struct Call {
 
   // The config repo's entry for `bucket` when the repo owns it, else null.
   const state::BucketEntry* RepoBucket(std::string_view bucket) const;
+  // The bucket's settings (policy, encryption, anonymous access), repo-owned
+  // or runtime, or null when it has none.
+  const state::BucketEntry* BucketSettings(std::string_view bucket) const;
 
   // The streaming body for PutObject/UploadPart, with every check (body.h).
   base::Result<std::unique_ptr<SignedBody>> OpenBody(std::uint64_t max_bytes) const;

@@ -6,6 +6,7 @@ list(APPEND COFFER_CORE_SRCS
   src/core/s3/body.cc
   src/core/s3/authorize.cc
   src/core/s3/api.cc
+  src/core/s3/store_runtime.cc
   src/core/s3/buckets.cc
   src/core/s3/bucket_config.cc
   src/core/s3/listing.cc
@@ -14,7 +15,7 @@ list(APPEND COFFER_CORE_SRCS
   src/core/s3/multipart.cc
   src/core/s3/put_options.cc)
 list(APPEND COFFER_CORE_DEPS coffer::state)
-list(APPEND COFFER_CORE_PRIVATE_DEPS pugixml::pugixml)
+list(APPEND COFFER_CORE_PRIVATE_DEPS pugixml::pugixml nlohmann_json::nlohmann_json)
 list(APPEND COFFER_CORE_TEST_SRCS
   test/core/s3/request_test.cc)
 list(APPEND COFFER_CORE_TEST_SRCS

@@ -119,7 +119,13 @@ TEST(Checksum, Base64OfBigEndianDigest) {
 TEST(S3Errors, TableIsCompleteAndRoundTrips) {
   for (const S3ErrorInfo& info : AllS3Errors()) {
     EXPECT_FALSE(info.default_message.empty()) << info.name;
-    EXPECT_GE(info.http_status, 400) << info.name;
+    // NotModified is the one row that is not an error status: conditional
+    // GETs end with it, and the S3 layer sends it without a body.
+    if (info.code == S3ErrorCode::kNotModified) {
+      EXPECT_EQ(info.http_status, 304);
+    } else {
+      EXPECT_GE(info.http_status, 400) << info.name;
+    }
     base::Error e = MakeS3Error(info.code);
     EXPECT_EQ(S3ErrorCodeOf(e), info.code);
     S3ErrorReply reply = ToS3ErrorReply(e);

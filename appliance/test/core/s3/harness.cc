@@ -45,6 +45,7 @@ base::Status CaptureWriter::Write(std::span<const std::byte> data) {
   if (!started_) violation += "Write before Start; ";
   if (finished) violation += "Write after Finish; ";
   ++writes;
+  if (head) return base::Ok();
   body.append(reinterpret_cast<const char*>(data.data()), data.size());
   return base::Ok();
 }
@@ -211,6 +212,7 @@ Response S3Harness::Send(std::string_view method, std::string_view target, Heade
   }
   MemBodyReader reader(std::move(wire), content_length);
   CaptureWriter writer;
+  writer.head = method == "HEAD";
   api_->Serve(request, reader, writer);
 
   Response r;

@@ -57,7 +57,8 @@ class MemBodyReader final : public BodyReader {
 };
 
 // Captures a response. Checks the ResponseWriter contract: Start once before
-// any Write, Finish once, and a body exactly as long as announced.
+// any Write, Finish once, and a body exactly as long as announced. For a HEAD
+// request it drops written bytes, as the shell does.
 class CaptureWriter final : public ResponseWriter {
  public:
   base::Status Start(unsigned status, const HeaderList& headers,
@@ -72,6 +73,7 @@ class CaptureWriter final : public ResponseWriter {
   std::string body;
   bool finished = false;
   int writes = 0;
+  bool head = false;  // Set before Serve for a HEAD request.
   // Contract violations seen (empty when the core behaved).
   std::string violation;
 

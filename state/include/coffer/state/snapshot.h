@@ -58,6 +58,9 @@ struct PolicyEntry {
 
 struct BucketEntry {
   std::string name;
+  // True when the config repo declares the bucket; false for a runtime row
+  // (settings an S3 client made on a bucket the repo does not own).
+  bool repo_owned = true;
   bool versioning = false;
   Encryption encryption = Encryption::kNone;
   std::string kms_key;
@@ -95,7 +98,7 @@ class Snapshot {
   // All settings of one kind ("oidc", "ldap", "audit_webhook", ...), sorted by name.
   std::vector<const SettingsEntry*> SettingsOfKind(std::string_view kind) const;
 
-  // Every bucket the config repo declares, sorted by name.
+  // Every bucket row (repo-owned and runtime), sorted by name.
   std::vector<const BucketEntry*> Buckets() const;
 
   std::size_t credential_count() const { return credentials_.size(); }

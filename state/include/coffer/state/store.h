@@ -73,6 +73,15 @@ struct RuntimeCredential {
   std::optional<base::WallTime> expires_at;  // Required for STS sessions.
 };
 
+// The settings S3 clients may change on a bucket the config repo does not
+// declare (PutBucketPolicy, PutBucketEncryption): a runtime-owned bucket row.
+struct RuntimeBucket {
+  std::string name;
+  std::string policy;              // Bucket policy JSON, validated by the caller; may be empty.
+  std::string encryption = "none";  // none | sse-s3 | sse-kms
+  std::string kms_key;
+};
+
 struct OutboxRecord {
   std::int64_t seq = 0;
   std::string revision;
@@ -115,6 +124,14 @@ class Store {
                              const MasterKey& key, base::Random& random, base::WallTime now);
   // Deletes STS sessions that expired at or before `now`; returns how many.
   base::Result<std::int64_t> DeleteExpiredStsSessions(base::WallTime now);
+
+  // Runtime bucket settings. Put creates or replaces the runtime row of `bucket.name`;
+  // kFailedPrecondition when the config repo owns the bucket (the repo decides its
+  // settings). Delete removes the runtime row (no-op when absent or repo-owned).
+  base::Status PutRuntimeBucket(const RuntimeBucket& bucket, base::WallTime now);
+  base::Status DeleteRuntimeBucket(std::string_view name);
+  // The runtime row of `name`, or kNotFound.
+  base::Result<RuntimeBucket> GetRuntimeBucket(std::string_view name);
 
   // The audit outbox: records after `after_seq`, oldest first, at most `limit`.
   base::Result<std::vector<OutboxRecord>> ReadOutbox(std::int64_t after_seq, int limit);

@@ -63,6 +63,7 @@ enum class S3ErrorCode {
   kPreconditionFailed,
   kRequestTimeTooSkewed,
   kRequestTimeout,
+  kServerSideEncryptionConfigurationNotFoundError,
   kServiceUnavailable,
   kSignatureDoesNotMatch,
   kSlowDown,

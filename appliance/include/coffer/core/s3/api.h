@@ -49,11 +49,30 @@ struct RootCredential {
 // reconcile: then only the root user is known). Thread-safe.
 using SnapshotSource = std::function<std::shared_ptr<const state::Snapshot>()>;
 
+// The runtime-owned IAM state the S3 API may change (the config repo owns
+// the rest): settings of buckets the repo does not declare. Each call is one
+// store transaction followed by a snapshot swap, so the next request sees it.
+// Implementations are thread-safe.
+class RuntimeState {
+ public:
+  virtual ~RuntimeState() = default;
+  // Sets (policy non-empty) or removes (empty) the bucket policy. The policy
+  // is already validated. Errors: kFailedPrecondition when the repo owns the
+  // bucket.
+  virtual base::Status SetBucketPolicy(std::string_view bucket, std::string_view policy) = 0;
+  // Sets the default encryption ("none", "sse-s3", "sse-kms" with a key).
+  virtual base::Status SetBucketEncryption(std::string_view bucket, std::string_view encryption,
+                                           std::string_view kms_key) = 0;
+  // Forgets the runtime settings of a deleted bucket.
+  virtual base::Status ForgetBucket(std::string_view bucket) = 0;
+};
+
 class S3Api final : public Handler {
  public:
-  // `env` and `objects` are borrowed and must outlive the API.
+  // `env`, `objects` and `runtime` are borrowed and must outlive the API.
   static base::Result<std::unique_ptr<S3Api>> Create(env::Env& env, storage::ObjectLayer& objects,
-                                                     SnapshotSource snapshots, RootCredential root,
+                                                     SnapshotSource snapshots,
+                                                     RuntimeState& runtime, RootCredential root,
                                                      S3ApiOptions options);
   ~S3Api() override;
 

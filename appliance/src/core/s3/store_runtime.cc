@@ -1,0 +1,47 @@
+#include "coffer/core/s3/store_runtime.h"
+
+namespace coffer::core::s3 {
+
+base::Status StoreRuntime::Edit(std::string_view bucket,
+                                const std::function<void(state::RuntimeBucket&)>& edit) {
+  return live_.Change(
+      [&](state::Store& store, const state::MasterKey&) -> base::Status {
+        base::Result<state::RuntimeBucket> row = store.GetRuntimeBucket(bucket);
+        state::RuntimeBucket b;
+        if (row.has_value()) {
+          b = *std::move(row);
+        } else if (row.error().code() == base::ErrorCode::kNotFound) {
+          b.name = std::string(bucket);
+        } else {
+          return row.error();
+        }
+        edit(b);
+        // Put first: it refuses a repo-owned bucket (kFailedPrecondition).
+        COFFER_RETURN_IF_ERROR(store.PutRuntimeBucket(b, clock_.Now()));
+        if (b.policy.empty() && b.encryption == "none") {
+          return store.DeleteRuntimeBucket(bucket);  // Nothing left to remember.
+        }
+        return base::Ok();
+      },
+      clock_.Now());
+}
+
+base::Status StoreRuntime::SetBucketPolicy(std::string_view bucket, std::string_view policy) {
+  return Edit(bucket, [&](state::RuntimeBucket& b) { b.policy = std::string(policy); });
+}
+
+base::Status StoreRuntime::SetBucketEncryption(std::string_view bucket, std::string_view encryption,
+                                               std::string_view kms_key) {
+  return Edit(bucket, [&](state::RuntimeBucket& b) {
+    b.encryption = std::string(encryption);
+    b.kms_key = std::string(kms_key);
+  });
+}
+
+base::Status StoreRuntime::ForgetBucket(std::string_view bucket) {
+  return live_.Change([&](state::Store& store,
+                          const state::MasterKey&) { return store.DeleteRuntimeBucket(bucket); },
+                      clock_.Now());
+}
+
+}  // namespace coffer::core::s3
