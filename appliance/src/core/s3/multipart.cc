@@ -235,6 +235,10 @@ class RangeCopySource final : public storage::BodySource {
 
 base::Status CreateMultipartUpload(Call& call) {
   COFFER_ASSIGN_OR_RETURN(const storage::PutOptions options, PutOptionsFromHeaders(call.http));
+  // Tagging at upload time needs the tagging permission as well, as on S3.
+  if (!options.tags.empty()) {
+    COFFER_RETURN_IF_ERROR(call.Authorize("s3:PutObjectTagging", call.bucket(), call.key()));
+  }
   auto id = call.objects.NewMultipartUpload(call.bucket(), call.key(), options);
   if (!id.has_value()) return ToS3Error(id.error());
   XmlWriter xml("InitiateMultipartUploadResult");

@@ -35,6 +35,22 @@ std::size_t Utf8Chars(std::string_view s) {
   return n;
 }
 
+// Content-Encoding without the aws-chunked token.
+std::string StoredContentEncoding(std::string_view value) {
+  std::string out;
+  while (!value.empty()) {
+    const std::size_t comma = value.find(',');
+    std::string_view token = value.substr(0, comma);
+    value = comma == std::string_view::npos ? std::string_view() : value.substr(comma + 1);
+    while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+    while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
+    if (token.empty() || token == "aws-chunked") continue;
+    if (!out.empty()) out += ",";
+    out += token;
+  }
+  return out;
+}
+
 }  // namespace
 
 base::Status ValidateTagging(std::string_view tagging) {
@@ -58,6 +74,9 @@ base::Status ValidateTagging(std::string_view tagging) {
     if (Utf8Chars(*value) > kMaxTagValueChars) {
       return MakeS3Error(S3ErrorCode::kInvalidTag, "The TagValue you have provided is too long.");
     }
+    if (key->starts_with("aws:")) {
+      return MakeS3Error(S3ErrorCode::kInvalidTag, "Tag keys may not start with aws:.");
+    }
     if (!keys.insert(*key).second) {
       return MakeS3Error(S3ErrorCode::kInvalidTag,
                          "Cannot provide multiple Tags with the same key.");
@@ -74,6 +93,10 @@ base::Result<storage::PutOptions> PutOptionsFromHeaders(const HttpRequest& http)
   storage::PutOptions out;
   std::size_t metadata_bytes = 0;
   for (const auto& [name, value] : http.headers) {
+    if (name.starts_with("x-amz-server-side-encryption")) {
+      return MakeS3Error(S3ErrorCode::kNotImplemented,
+                         "Server-side encryption is not implemented yet.");
+    }
     if (name == "content-type") {
       out.content_type = value;
     } else if (name.starts_with(kMetaPrefix) && name.size() > kMetaPrefix.size()) {
@@ -84,10 +107,13 @@ base::Result<storage::PutOptions> PutOptionsFromHeaders(const HttpRequest& http)
       if (!inserted) it->second += "," + value;
     } else {
       for (std::string_view stored : kStoredHeaders) {
-        if (name == stored) out.headers[name] = value;
+        if (name != stored) continue;
+        const std::string kept = name == "content-encoding" ? StoredContentEncoding(value) : value;
+        if (!kept.empty()) out.headers[name] = kept;
       }
     }
   }
+  if (out.content_type.empty()) out.content_type = "binary/octet-stream";
   if (metadata_bytes > kMaxUserMetadataBytes) {
     return MakeS3Error(S3ErrorCode::kInvalidArgument,
                        "Your metadata headers exceed the maximum allowed metadata size.");

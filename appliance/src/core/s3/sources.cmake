@@ -21,3 +21,7 @@ list(APPEND COFFER_CORE_TEST_SRCS
 list(APPEND COFFER_CORE_TEST_SRCS
   test/core/s3/harness.cc
   test/core/s3/objects_test.cc)
+list(APPEND COFFER_CORE_TEST_SRCS
+  test/core/s3/buckets_test.cc
+  test/core/s3/listing_test.cc
+  test/core/s3/multipart_test.cc)

@@ -152,7 +152,9 @@ Response S3Harness::Send(std::string_view method, std::string_view target, Heade
       options.access_key.empty() ? std::string(kRootAccessKey) : options.access_key,
       base::Secret(options.secret_key.empty() ? std::string(kRootSecretKey) : options.secret_key),
       ""};
-  auth::Signer signer(*crypto_, std::move(credentials), auth::SignerOptions{});
+  auth::SignerOptions signer_options;
+  signer_options.region = options.region;
+  auth::Signer signer(*crypto_, std::move(credentials), std::move(signer_options));
   const base::WallTime now = env_.Now();
 
   std::string wire = body;

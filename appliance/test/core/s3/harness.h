@@ -122,6 +122,8 @@ struct SendOptions {
   // Payload bytes per aws-chunked chunk.
   std::size_t chunk_bytes = 64 * 1024;
   std::string host = "127.0.0.1:9000";
+  // The region the request is signed for (the API's S3ApiOptions::region).
+  std::string region = "us-east-1";
 };
 
 class S3Harness {
