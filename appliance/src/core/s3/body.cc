@@ -111,10 +111,12 @@ base::Status SignedBody::Fill() {
 }
 
 base::Status SignedBody::FinishChecks() {
-  COFFER_RETURN_IF_ERROR(stage_->Finish());
+  // A short body is reported as such before the signature stage judges it:
+  // its hash cannot match either, but IncompleteBody says what went wrong.
   if (declared_size_.has_value() && payload_bytes_ != *declared_size_) {
     return MakeS3Error(S3ErrorCode::kIncompleteBody);
   }
+  COFFER_RETURN_IF_ERROR(stage_->Finish());
   if (md5_ != nullptr) {
     const std::string expected = auth::Base64Encode(md5_->FinishRaw());
     md5_.reset();

@@ -1,15 +1,726 @@
-#include "call.h"
+// The object handlers: PutObject, GetObject, HeadObject, DeleteObject,
+// DeleteObjects, CopyObject and GetObjectAcl, with S3's header, range,
+// condition and error behaviour.
 
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cstring>
+#include <vector>
+
+#include "coffer/core/auth/checksum.h"
 #include "coffer/core/auth/s3_errors.h"
+
+#include "call.h"
+#include "xml.h"
+#include "xml_bodies.h"
 
 namespace coffer::core::s3 {
 
-base::Status PutObject(Call&) { return auth::MakeS3Error(auth::S3ErrorCode::kNotImplemented); }
-base::Status GetObject(Call&) { return auth::MakeS3Error(auth::S3ErrorCode::kNotImplemented); }
-base::Status HeadObject(Call&) { return auth::MakeS3Error(auth::S3ErrorCode::kNotImplemented); }
-base::Status DeleteObject(Call&) { return auth::MakeS3Error(auth::S3ErrorCode::kNotImplemented); }
-base::Status DeleteObjects(Call&) { return auth::MakeS3Error(auth::S3ErrorCode::kNotImplemented); }
-base::Status CopyObject(Call&) { return auth::MakeS3Error(auth::S3ErrorCode::kNotImplemented); }
-base::Status GetObjectAcl(Call&) { return auth::MakeS3Error(auth::S3ErrorCode::kNotImplemented); }
+using auth::MakeS3Error;
+using auth::S3ErrorCode;
+
+namespace {
+
+// The headers S3 stores with an object and answers GetObject with.
+constexpr std::array<std::string_view, 5> kStoredHeaders = {
+    "content-encoding", "content-disposition", "content-language", "cache-control", "expires"};
+
+// GetObject's response-* query overrides and the header each replaces.
+constexpr std::array<std::pair<std::string_view, std::string_view>, 6> kResponseOverrides = {{
+    {"response-content-type", "content-type"},
+    {"response-content-language", "content-language"},
+    {"response-expires", "expires"},
+    {"response-cache-control", "cache-control"},
+    {"response-content-disposition", "content-disposition"},
+    {"response-content-encoding", "content-encoding"},
+}};
+
+// Bytes per GetObject call while copying: bounds a copy's memory whatever
+// the object size.
+constexpr std::uint64_t kCopyWindowBytes = 1u << 20;
+
+// The owner every ACL names (Coffer has one account; MinIO answers the same
+// way with its own fixed id).
+constexpr std::string_view kOwnerId =
+    "02d6176db174dc93cb1b899f7c6078f08654445fe8cf1b6ce98d8855f66bdbf4";
+constexpr std::string_view kOwnerDisplayName = "coffer";
+
+std::string Quote(std::string_view etag) { return "\"" + std::string(etag) + "\""; }
+
+bool IsNotFound(const base::Error& e) { return e.code() == base::ErrorCode::kNotFound; }
+bool IsNoSuchBucket(const base::Error& e) {
+  return IsNotFound(e) && e.message().starts_with("no such bucket");
+}
+
+// Server-side encryption is a later issue; refusing the headers beats
+// silently storing plaintext the client asked to be encrypted.
+base::Status RefuseEncryptionHeaders(const HttpRequest& http) {
+  for (const auto& [name, value] : http.headers) {
+    if (name.starts_with("x-amz-server-side-encryption") ||
+        name.starts_with("x-amz-copy-source-server-side-encryption")) {
+      return MakeS3Error(S3ErrorCode::kNotImplemented,
+                         "Server-side encryption is not implemented yet.");
+    }
+  }
+  return base::Ok();
+}
+
+// Content-Encoding without the aws-chunked token, which only frames the
+// upload and is not part of the object (S3 drops it the same way).
+std::string StoredContentEncoding(std::string_view value) {
+  std::string out;
+  while (!value.empty()) {
+    const std::size_t comma = value.find(',');
+    std::string_view token = value.substr(0, comma);
+    value = comma == std::string_view::npos ? std::string_view() : value.substr(comma + 1);
+    while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+    while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
+    if (token.empty() || token == "aws-chunked") continue;
+    if (!out.empty()) out += ",";
+    out += token;
+  }
+  return out;
+}
+
+// Content type, user metadata and stored headers from the request, as
+// PutObject and CopyObject (REPLACE) take them. Repeated headers are joined
+// with commas, as HTTP folds them.
+void MetadataFromRequest(const HttpRequest& http, storage::PutOptions& out) {
+  out.content_type = std::string(http.Header("content-type"));
+  if (out.content_type.empty()) out.content_type = "binary/octet-stream";
+  for (const auto& [name, value] : http.headers) {
+    if (name.starts_with("x-amz-meta-") && name.size() > 11) {
+      std::string& slot = out.user_metadata[name.substr(11)];
+      slot = slot.empty() ? value : slot + "," + value;
+    }
+  }
+  for (std::string_view name : kStoredHeaders) {
+    std::string value(http.Header(name));
+    if (name == "content-encoding") value = StoredContentEncoding(value);
+    if (!value.empty()) out.headers[std::string(name)] = std::move(value);
+  }
+}
+
+// The ETags of an If-Match / If-None-Match list, unquoted ("*" kept).
+bool EtagListMatches(std::string_view list, std::string_view etag) {
+  while (!list.empty()) {
+    const std::size_t comma = list.find(',');
+    std::string_view item = list.substr(0, comma);
+    list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (item.starts_with("W/")) item.remove_prefix(2);
+    if (item.size() >= 2 && item.front() == '"' && item.back() == '"') {
+      item = item.substr(1, item.size() - 2);
+    }
+    if (item == "*" || item == etag) return true;
+  }
+  return false;
+}
+
+// HTTP dates have whole seconds, so comparisons use the object's time
+// truncated to the second.
+base::WallTime Seconds(base::WallTime t) {
+  return std::chrono::time_point_cast<std::chrono::seconds>(t);
+}
+
+enum class Verdict { kProceed, kNotModified, kPreconditionFailed };
+
+// RFC 7232 section 6 as S3 applies it: If-Match decides alone when present
+// (If-Unmodified-Since is then ignored), likewise If-None-Match over
+// If-Modified-Since. A failed If-Match/If-Unmodified-Since beats the
+// not-modified answers. Unparseable dates are ignored.
+Verdict EvaluateConditions(std::string_view if_match, std::string_view if_none_match,
+                           std::string_view if_modified_since, std::string_view if_unmodified_since,
+                           const storage::ObjectInfo& info) {
+  const base::WallTime modified = Seconds(info.mod_time);
+  if (!if_match.empty()) {
+    if (!EtagListMatches(if_match, info.etag)) return Verdict::kPreconditionFailed;
+  } else if (!if_unmodified_since.empty()) {
+    if (auto t = ParseHttpDate(if_unmodified_since); t.has_value() && modified > *t) {
+      return Verdict::kPreconditionFailed;
+    }
+  }
+  if (!if_none_match.empty()) {
+    if (EtagListMatches(if_none_match, info.etag)) return Verdict::kNotModified;
+  } else if (!if_modified_since.empty()) {
+    if (auto t = ParseHttpDate(if_modified_since); t.has_value() && modified <= *t) {
+      return Verdict::kNotModified;
+    }
+  }
+  return Verdict::kProceed;
+}
+
+std::optional<std::uint64_t> ParseUint(std::string_view s) {
+  if (s.empty() || s.size() > 19) return std::nullopt;
+  std::uint64_t v = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+struct ByteRange {
+  std::uint64_t first = 0;
+  std::uint64_t last = 0;  // Inclusive.
+};
+
+// A Range header against an object of `size` bytes. nullopt: serve the whole
+// object (no header, not "bytes=", several ranges or a malformed one: S3,
+// like RFC 7233, ignores what it does not serve). Unsatisfiable: InvalidRange.
+base::Result<std::optional<ByteRange>> ResolveRange(std::string_view header, std::uint64_t size) {
+  if (!header.starts_with("bytes=")) return std::optional<ByteRange>();
+  const std::string_view spec = header.substr(6);
+  if (spec.find(',') != std::string_view::npos) return std::optional<ByteRange>();
+  const std::size_t dash = spec.find('-');
+  if (dash == std::string_view::npos) return std::optional<ByteRange>();
+  const std::string_view a = spec.substr(0, dash), b = spec.substr(dash + 1);
+  const auto unsatisfiable = [] {
+    return MakeS3Error(S3ErrorCode::kInvalidRange, "The requested range is not satisfiable");
+  };
+  if (a.empty()) {  // bytes=-n: the last n bytes.
+    const auto n = ParseUint(b);
+    if (!n.has_value()) return std::optional<ByteRange>();
+    if (*n == 0 || size == 0) return unsatisfiable();
+    return std::optional<ByteRange>(ByteRange{size - std::min(*n, size), size - 1});
+  }
+  const auto first = ParseUint(a);
+  if (!first.has_value()) return std::optional<ByteRange>();
+  std::uint64_t last = size == 0 ? 0 : size - 1;
+  if (!b.empty()) {
+    const auto l = ParseUint(b);
+    if (!l.has_value() || *l < *first) return std::optional<ByteRange>();
+    last = std::min(*l, last);
+  }
+  if (*first >= size) return unsatisfiable();
+  return std::optional<ByteRange>(ByteRange{*first, last});
+}
+
+// An S3 error document sent by the handler itself, for the errors S3
+// answers with extra headers (Content-Range, x-amz-delete-marker, ETag).
+base::Status SendErrorWith(const Call& call, S3ErrorCode code, std::string_view message,
+                           HeaderList extra,
+                           std::vector<std::pair<std::string, std::string>> fields = {}) {
+  const auth::S3ErrorInfo& info = auth::S3ErrorInfoFor(code);
+  if (call.http.method == "HEAD" || info.http_status == 304) {
+    // HEAD answers carry no body; neither does 304.
+    return call.SendEmpty(info.http_status, std::move(extra));
+  }
+  XmlWriter xml("Error", /*with_namespace=*/false);
+  xml.Element("Code", info.name)
+      .Element("Message", message.empty() ? info.default_message : message);
+  for (const auto& [name, value] : fields) xml.Element(name, value);
+  xml.Element("Resource", call.s3.path).Element("RequestId", call.http.request_id);
+  return call.SendXml(info.http_status, std::move(xml).Finish(), std::move(extra));
+}
+
+// The version id from ?versionId=, which S3 refuses when empty.
+base::Result<std::string> VersionIdQuery(const Call& call) {
+  const auto v = call.s3.Query("versionId");
+  if (!v.has_value()) return std::string();
+  if (v->empty()) {
+    return MakeS3Error(S3ErrorCode::kInvalidArgument, "Version id cannot be the empty string");
+  }
+  return std::string(*v);
+}
+
+// The 403-instead-of-404 rule: who may not list the bucket learns nothing
+// about which keys exist.
+base::Error HideMissingKey(const Call& call, const base::Error& error) {
+  const base::Error s3 = ToS3Error(error);
+  if (auth::S3ErrorCodeOf(s3) == S3ErrorCode::kNoSuchKey &&
+      !call.Allowed("s3:ListBucket", call.bucket(), "")) {
+    return MakeS3Error(S3ErrorCode::kAccessDenied);
+  }
+  return s3;
+}
+
+// Writes a GetObject's bytes straight into the response.
+class ResponseSink final : public storage::ObjectSink {
+ public:
+  explicit ResponseSink(ResponseWriter& response) : response_(response) {}
+  base::Status Write(std::span<const std::byte> data) override {
+    written_ += data.size();
+    return response_.Write(data);
+  }
+  std::uint64_t written() const { return written_; }
+
+ private:
+  ResponseWriter& response_;
+  std::uint64_t written_ = 0;
+};
+
+base::Status ServeObject(Call& call, bool head) {
+  COFFER_ASSIGN_OR_RETURN(const std::string version_id, VersionIdQuery(call));
+  const HttpRequest& http = call.http;
+  const bool anonymous = call.auth.kind == auth::AuthKind::kAnonymous;
+
+  std::optional<std::uint32_t> part_number;
+  if (const auto p = call.s3.Query("partNumber"); p.has_value()) {
+    const auto n = ParseUint(*p);
+    if (!n.has_value() || *n < 1 || *n > 10000) {
+      return MakeS3Error(S3ErrorCode::kInvalidArgument,
+                         "Part number must be an integer between 1 and 10000, inclusive");
+    }
+    if (!http.Header("range").empty()) {
+      return MakeS3Error(S3ErrorCode::kInvalidRequest,
+                         "Cannot specify both Range header and partNumber query parameter");
+    }
+    part_number = static_cast<std::uint32_t>(*n);
+  }
+  for (const auto& [param, header] : kResponseOverrides) {
+    if (call.s3.Has(param) && anonymous) {
+      return MakeS3Error(S3ErrorCode::kInvalidRequest,
+                         "Request specific response headers cannot be used for anonymous GET "
+                         "requests.");
+    }
+  }
+
+  auto stat = call.objects.StatObject(call.bucket(), call.key(), version_id);
+  if (!stat.has_value()) return HideMissingKey(call, stat.error());
+  const storage::ObjectInfo info = std::move(stat).value();
+  const bool show_version = info.version_id != storage::kNullVersionId || !version_id.empty();
+  const std::string last_modified = FormatHttpDate(info.mod_time);
+
+  if (info.delete_marker) {
+    // Only reachable with an explicit version id: S3 answers 405 and says
+    // what the version is.
+    HeaderList extra = {{"x-amz-delete-marker", "true"},
+                        {"x-amz-version-id", info.version_id},
+                        {"last-modified", last_modified}};
+    return SendErrorWith(call, S3ErrorCode::kMethodNotAllowed,
+                         "The specified method is not allowed against this resource.",
+                         std::move(extra));
+  }
+
+  switch (EvaluateConditions(http.Header("if-match"), http.Header("if-none-match"),
+                             http.Header("if-modified-since"), http.Header("if-unmodified-since"),
+                             info)) {
+    case Verdict::kProceed:
+      break;
+    case Verdict::kNotModified: {
+      HeaderList extra = {{"etag", Quote(info.etag)}, {"last-modified", last_modified}};
+      if (show_version) extra.emplace_back("x-amz-version-id", info.version_id);
+      return call.SendEmpty(304, std::move(extra));
+    }
+    case Verdict::kPreconditionFailed:
+      return SendErrorWith(
+          call, S3ErrorCode::kPreconditionFailed,
+          "At least one of the pre-conditions you specified did not hold", {},
+          {{"Condition", !http.Header("if-match").empty() ? "If-Match" : "If-Unmodified-Since"}});
+  }
+
+  // What to send: the whole object, a range or one part.
+  std::optional<ByteRange> range;
+  if (part_number.has_value()) {
+    if (info.part_count == 0) {
+      if (*part_number != 1) {
+        return SendErrorWith(call, S3ErrorCode::kInvalidRange,
+                             "The requested partnumber is not satisfiable",
+                             {{"content-range", "bytes */" + std::to_string(info.size_bytes)}});
+      }
+    } else {
+      if (*part_number > info.part_count || info.part_sizes.size() != info.part_count) {
+        return SendErrorWith(call, S3ErrorCode::kInvalidRange,
+                             "The requested partnumber is not satisfiable",
+                             {{"content-range", "bytes */" + std::to_string(info.size_bytes)}});
+      }
+      std::uint64_t first = 0;
+      for (std::uint32_t i = 0; i + 1 < *part_number; ++i) first += info.part_sizes[i];
+      const std::uint64_t size = info.part_sizes[*part_number - 1];
+      if (size > 0) range = ByteRange{first, first + size - 1};
+    }
+  } else {
+    auto resolved = ResolveRange(http.Header("range"), info.size_bytes);
+    if (!resolved.has_value()) {
+      return SendErrorWith(call, S3ErrorCode::kInvalidRange, resolved.error().message(),
+                           {{"content-range", "bytes */" + std::to_string(info.size_bytes)}},
+                           {{"RangeRequested", std::string(http.Header("range"))},
+                            {"ActualObjectSize", std::to_string(info.size_bytes)}});
+    }
+    range = *resolved;
+  }
+
+  HeaderList headers;
+  headers.emplace_back("last-modified", last_modified);
+  headers.emplace_back("etag", Quote(info.etag));
+  headers.emplace_back("accept-ranges", "bytes");
+  headers.emplace_back("content-type",
+                       info.content_type.empty() ? "binary/octet-stream" : info.content_type);
+  if (show_version) headers.emplace_back("x-amz-version-id", info.version_id);
+  for (const auto& [name, value] : info.headers) {
+    // Checksums describe the whole object; S3 sends them only when asked
+    // (x-amz-checksum-mode: ENABLED) and not for a range.
+    if (name.starts_with("x-amz-checksum-")) {
+      if (http.Header("x-amz-checksum-mode") != "ENABLED" || range.has_value()) continue;
+    }
+    headers.emplace_back(name, value);
+  }
+  for (const auto& [name, value] : info.user_metadata) {
+    headers.emplace_back("x-amz-meta-" + name, value);
+  }
+  if (!head && !info.tags.empty()) {
+    headers.emplace_back("x-amz-tagging-count", std::to_string(CountTags(info.tags)));
+  }
+  if (info.part_count > 0 && part_number.has_value()) {
+    headers.emplace_back("x-amz-mp-parts-count", std::to_string(info.part_count));
+  }
+  for (const auto& [param, header] : kResponseOverrides) {
+    const auto value = call.s3.Query(param);
+    if (!value.has_value()) continue;
+    std::erase_if(headers, [&](const auto& h) { return h.first == header; });
+    headers.emplace_back(std::string(header), std::string(*value));
+  }
+
+  unsigned status = 200;
+  std::uint64_t length = info.size_bytes;
+  if (range.has_value()) {
+    status = 206;
+    length = range->last - range->first + 1;
+    headers.emplace_back("content-range", "bytes " + std::to_string(range->first) + "-" +
+                                              std::to_string(range->last) + "/" +
+                                              std::to_string(info.size_bytes));
+  } else if (part_number.has_value() && info.part_count > 0) {
+    // A zero-byte part: S3 still answers a part request with 206.
+    status = 206;
+    length = 0;
+  }
+
+  COFFER_RETURN_IF_ERROR(
+      call.response.Start(status, call.ResponseHeaders(std::move(headers)), length));
+  if (head || length == 0) return call.response.Finish();
+
+  storage::GetOptions get;
+  get.version_id = info.version_id;
+  if (range.has_value()) {
+    get.offset = range->first;
+    get.length = length;
+  }
+  ResponseSink sink(call.response);
+  auto got = call.objects.GetObject(call.bucket(), call.key(), get, sink);
+  if (!got.has_value()) return got.error();  // Started: the shell closes the connection.
+  // A null version can be overwritten in place between the stat and the
+  // read; the bytes sent then belong to another object, so the response
+  // must not end as if it were whole.
+  if (got->etag != info.etag || sink.written() != length) {
+    return base::Aborted("object changed while it was being read");
+  }
+  return call.response.Finish();
+}
+
+// --- CopyObject ---
+
+struct CopySource {
+  std::string bucket;
+  std::string key;
+  std::string version_id;
+};
+
+// x-amz-copy-source: "[/]bucket/key[?versionId=id]", the key URL-encoded.
+base::Result<CopySource> ParseCopySource(std::string_view header) {
+  const auto invalid = [] {
+    return MakeS3Error(S3ErrorCode::kInvalidArgument,
+                       "Copy Source must mention the source bucket and key: "
+                       "sourcebucket/sourcekey");
+  };
+  std::string_view raw = header;
+  CopySource source;
+  if (const std::size_t q = raw.find('?'); q != std::string_view::npos) {
+    const std::string_view query = raw.substr(q + 1);
+    raw = raw.substr(0, q);
+    if (!query.starts_with("versionId=")) return invalid();
+    auto v = PercentDecode(query.substr(10), /*plus_is_space=*/false);
+    if (!v.has_value() || v->empty()) {
+      return MakeS3Error(S3ErrorCode::kInvalidArgument, "Invalid version id specified");
+    }
+    source.version_id = std::move(*v);
+  }
+  auto decoded = PercentDecode(raw, /*plus_is_space=*/false);
+  if (!decoded.has_value()) return invalid();
+  std::string_view path = *decoded;
+  if (path.starts_with('/')) path.remove_prefix(1);
+  const std::size_t slash = path.find('/');
+  if (slash == std::string_view::npos || slash == 0 || slash + 1 == path.size()) return invalid();
+  source.bucket = std::string(path.substr(0, slash));
+  source.key = std::string(path.substr(slash + 1));
+  if (!IsValidBucketName(source.bucket)) return MakeS3Error(S3ErrorCode::kInvalidBucketName);
+  return source;
+}
+
+// Reads a pinned source version window by window (bounded memory for any
+// size) and fails if what it reads is no longer that version.
+class CopyBodySource final : public storage::BodySource {
+ public:
+  CopyBodySource(storage::ObjectLayer& objects, const CopySource& source,
+                 const storage::ObjectInfo& info)
+      : objects_(objects), source_(source), info_(info) {}
+
+  base::Result<std::size_t> Read(std::span<std::byte> out) override {
+    if (window_offset_ == window_.size()) {
+      if (next_ >= info_.size_bytes) return std::size_t{0};
+      storage::GetOptions get;
+      get.version_id = info_.version_id;
+      get.offset = next_;
+      get.length = std::min<std::uint64_t>(kCopyWindowBytes, info_.size_bytes - next_);
+      storage::StringSink sink;
+      COFFER_ASSIGN_OR_RETURN(const storage::ObjectInfo got,
+                              objects_.GetObject(source_.bucket, source_.key, get, sink));
+      if (got.etag != info_.etag || sink.data().size() != *get.length) {
+        return MakeS3Error(S3ErrorCode::kInternalError,
+                           "The copy source changed while it was being copied.");
+      }
+      window_ = sink.data();
+      window_offset_ = 0;
+      next_ += window_.size();
+    }
+    const std::size_t n = std::min(out.size(), window_.size() - window_offset_);
+    std::memcpy(out.data(), window_.data() + window_offset_, n);
+    window_offset_ += n;
+    return n;
+  }
+
+ private:
+  storage::ObjectLayer& objects_;
+  const CopySource& source_;
+  const storage::ObjectInfo& info_;
+  std::string window_;
+  std::size_t window_offset_ = 0;
+  std::uint64_t next_ = 0;
+};
+
+base::Result<std::string> Directive(const HttpRequest& http, std::string_view header) {
+  const std::string_view value = http.Header(header);
+  if (value.empty() || value == "COPY") return std::string("COPY");
+  if (value == "REPLACE") return std::string("REPLACE");
+  return MakeS3Error(S3ErrorCode::kInvalidArgument, header == "x-amz-metadata-directive"
+                                                        ? "Unknown metadata directive."
+                                                        : "Unknown tagging directive.");
+}
+
+// The put-side result headers shared by PutObject and CopyObject.
+base::Result<bool> BucketVersioned(const Call& call) {
+  COFFER_ASSIGN_OR_RETURN(const storage::BucketInfo bucket,
+                          call.objects.GetBucketInfo(call.bucket()));
+  return bucket.versioning == storage::VersioningState::kEnabled;
+}
+
+// The tags of the x-amz-tagging header, which needs s3:PutObjectTagging as
+// well (S3 checks both actions).
+base::Result<std::string> TagsFromHeader(const Call& call) {
+  const std::string_view header = call.http.Header("x-amz-tagging");
+  if (header.empty()) return std::string();
+  COFFER_ASSIGN_OR_RETURN(const TagSet tags, ParseTagQuery(header));
+  COFFER_RETURN_IF_ERROR(call.Authorize("s3:PutObjectTagging", call.bucket(), call.key()));
+  return EncodeTagQuery(tags);
+}
+
+}  // namespace
+
+base::Status PutObject(Call& call) {
+  COFFER_RETURN_IF_ERROR(RefuseEncryptionHeaders(call.http));
+  storage::PutOptions options;
+  MetadataFromRequest(call.http, options);
+  COFFER_ASSIGN_OR_RETURN(options.tags, TagsFromHeader(call));
+  COFFER_ASSIGN_OR_RETURN(const bool versioned, BucketVersioned(call));
+  COFFER_ASSIGN_OR_RETURN(std::unique_ptr<SignedBody> body,
+                          call.OpenBody(call.options.max_put_size_bytes));
+  HeaderList extra;
+  if (!body->checksum_name().empty()) {
+    // Verified before the body ends (body.h), so stored only for a body
+    // that matched it.
+    options.headers[std::string(body->checksum_name())] = std::string(body->checksum_value());
+    extra.emplace_back(std::string(body->checksum_name()), std::string(body->checksum_value()));
+  }
+  options.size_bytes = body->declared_size();
+  COFFER_ASSIGN_OR_RETURN(const storage::ObjectInfo info,
+                          call.objects.PutObject(call.bucket(), call.key(), *body, options));
+  extra.emplace_back("etag", Quote(info.etag));
+  if (versioned) extra.emplace_back("x-amz-version-id", info.version_id);
+  return call.SendEmpty(200, std::move(extra));
+}
+
+base::Status GetObject(Call& call) { return ServeObject(call, /*head=*/false); }
+base::Status HeadObject(Call& call) { return ServeObject(call, /*head=*/true); }
+
+base::Status DeleteObject(Call& call) {
+  COFFER_ASSIGN_OR_RETURN(const std::string version_id, VersionIdQuery(call));
+  auto deleted = call.objects.DeleteObject(call.bucket(), call.key(), version_id);
+  HeaderList extra;
+  if (!deleted.has_value()) {
+    // Deleting what is not there succeeds in S3; a missing bucket does not.
+    if (!IsNotFound(deleted.error()) || IsNoSuchBucket(deleted.error())) {
+      return deleted.error();
+    }
+    if (!version_id.empty()) extra.emplace_back("x-amz-version-id", version_id);
+    return call.SendEmpty(204, std::move(extra));
+  }
+  if (deleted->delete_marker) extra.emplace_back("x-amz-delete-marker", "true");
+  if (deleted->delete_marker || !version_id.empty() ||
+      deleted->version_id != storage::kNullVersionId) {
+    if (!deleted->version_id.empty()) extra.emplace_back("x-amz-version-id", deleted->version_id);
+  }
+  return call.SendEmpty(204, std::move(extra));
+}
+
+base::Status DeleteObjects(Call& call) {
+  // S3 refuses a multi-object delete without an integrity header: a
+  // corrupted key list must not delete the wrong objects.
+  bool has_integrity = !call.http.Header("content-md5").empty();
+  for (const auto& [name, value] : call.http.headers) {
+    if (auth::ChecksumAlgorithmFromHeader(name).has_value()) has_integrity = true;
+    if (name == "x-amz-trailer" && auth::ChecksumAlgorithmFromHeader(value).has_value()) {
+      has_integrity = true;
+    }
+  }
+  if (!has_integrity) {
+    return MakeS3Error(S3ErrorCode::kInvalidRequest,
+                       "Missing required header for this request: Content-MD5");
+  }
+  COFFER_RETURN_IF_ERROR(call.objects.GetBucketInfo(call.bucket()));
+  COFFER_ASSIGN_OR_RETURN(const std::string body, call.ReadXmlBody());
+  COFFER_ASSIGN_OR_RETURN(const DeleteRequest request, ParseDeleteXml(body));
+
+  XmlWriter xml("DeleteResult");
+  for (const DeleteEntry& entry : request.objects) {
+    const std::string_view action =
+        entry.version_id.empty() ? "s3:DeleteObject" : "s3:DeleteObjectVersion";
+    base::Status outcome = call.Authorize(action, call.bucket(), entry.key);
+    std::optional<storage::DeleteResult> result;
+    if (outcome.has_value()) {
+      auto deleted = call.objects.DeleteObject(call.bucket(), entry.key, entry.version_id);
+      if (deleted.has_value()) {
+        result = std::move(deleted).value();
+      } else if (!IsNotFound(deleted.error()) || IsNoSuchBucket(deleted.error())) {
+        outcome = ToS3Error(deleted.error());
+      }
+      // A key or version that is not there counts as deleted, as in S3.
+    }
+    if (!outcome.has_value()) {
+      const auth::S3ErrorReply reply = auth::ToS3ErrorReply(outcome.error());
+      xml.Open("Error").Element("Key", entry.key);
+      if (!entry.version_id.empty()) xml.Element("VersionId", entry.version_id);
+      xml.Element("Code", reply.info->name).Element("Message", reply.message).Close("Error");
+      continue;
+    }
+    if (request.quiet) continue;
+    xml.Open("Deleted").Element("Key", entry.key);
+    if (!entry.version_id.empty()) xml.Element("VersionId", entry.version_id);
+    if (result.has_value() && result->delete_marker) {
+      xml.Bool("DeleteMarker", true);
+      xml.Element("DeleteMarkerVersionId", result->version_id);
+    }
+    xml.Close("Deleted");
+  }
+  return call.SendXml(200, std::move(xml).Finish());
+}
+
+base::Status CopyObject(Call& call) {
+  COFFER_RETURN_IF_ERROR(RefuseEncryptionHeaders(call.http));
+  const HttpRequest& http = call.http;
+  COFFER_ASSIGN_OR_RETURN(const CopySource source,
+                          ParseCopySource(http.Header("x-amz-copy-source")));
+  const std::string_view source_action = !source.version_id.empty() ? "s3:GetObjectVersion"
+                                         : call.op.source_action.empty()
+                                             ? std::string_view("s3:GetObject")
+                                             : call.op.source_action;
+  COFFER_RETURN_IF_ERROR(call.Authorize(source_action, source.bucket, source.key));
+  COFFER_ASSIGN_OR_RETURN(const std::string metadata_directive,
+                          Directive(http, "x-amz-metadata-directive"));
+  COFFER_ASSIGN_OR_RETURN(const std::string tagging_directive,
+                          Directive(http, "x-amz-tagging-directive"));
+  if (source.bucket == call.bucket() && source.key == call.key() && source.version_id.empty() &&
+      metadata_directive != "REPLACE") {
+    return MakeS3Error(S3ErrorCode::kInvalidRequest,
+                       "This copy request is illegal because it is trying to copy an object to "
+                       "itself without changing the object's metadata, storage class, website "
+                       "redirect location or encryption attributes.");
+  }
+
+  auto stat = call.objects.StatObject(source.bucket, source.key, source.version_id);
+  if (!stat.has_value()) return ToS3Error(stat.error());
+  const storage::ObjectInfo info = std::move(stat).value();
+  if (info.delete_marker) {
+    return MakeS3Error(S3ErrorCode::kInvalidRequest,
+                       "The source of a copy request may not specifically refer to a delete "
+                       "marker by version id.");
+  }
+  if (!info.encryption.empty()) {
+    return MakeS3Error(S3ErrorCode::kNotImplemented,
+                       "Copying an encrypted object is not implemented yet.");
+  }
+  if (info.size_bytes > call.options.max_put_size_bytes) {
+    return MakeS3Error(S3ErrorCode::kInvalidRequest,
+                       "The specified copy source is larger than the maximum allowable size "
+                       "for a copy source: " +
+                           std::to_string(call.options.max_put_size_bytes));
+  }
+  if (EvaluateConditions(
+          http.Header("x-amz-copy-source-if-match"), http.Header("x-amz-copy-source-if-none-match"),
+          http.Header("x-amz-copy-source-if-modified-since"),
+          http.Header("x-amz-copy-source-if-unmodified-since"), info) != Verdict::kProceed) {
+    // Every failed copy-source condition is 412 (there is no 304 for a copy).
+    return MakeS3Error(S3ErrorCode::kPreconditionFailed,
+                       "At least one of the pre-conditions you specified did not hold");
+  }
+
+  storage::PutOptions options;
+  if (metadata_directive == "REPLACE") {
+    MetadataFromRequest(http, options);
+    // The content is the source's, so its checksum still holds.
+    for (const auto& [name, value] : info.headers) {
+      if (name.starts_with("x-amz-checksum-")) options.headers[name] = value;
+    }
+  } else {
+    options.content_type = info.content_type;
+    options.user_metadata = info.user_metadata;
+    options.headers = info.headers;
+  }
+  if (tagging_directive == "REPLACE") {
+    COFFER_ASSIGN_OR_RETURN(options.tags, TagsFromHeader(call));
+  } else {
+    options.tags = info.tags;
+  }
+  options.size_bytes = info.size_bytes;
+  COFFER_ASSIGN_OR_RETURN(const bool versioned, BucketVersioned(call));
+
+  CopyBodySource body(call.objects, source, info);
+  COFFER_ASSIGN_OR_RETURN(const storage::ObjectInfo copied,
+                          call.objects.PutObject(call.bucket(), call.key(), body, options));
+  XmlWriter xml("CopyObjectResult");
+  xml.Element("LastModified", FormatIso8601Millis(copied.mod_time))
+      .Element("ETag", Quote(copied.etag));
+  HeaderList extra;
+  if (info.version_id != storage::kNullVersionId || !source.version_id.empty()) {
+    extra.emplace_back("x-amz-copy-source-version-id", info.version_id);
+  }
+  if (versioned) extra.emplace_back("x-amz-version-id", copied.version_id);
+  return call.SendXml(200, std::move(xml).Finish(), std::move(extra));
+}
+
+base::Status GetObjectAcl(Call& call) {
+  COFFER_ASSIGN_OR_RETURN(const std::string version_id, VersionIdQuery(call));
+  auto stat = call.objects.StatObject(call.bucket(), call.key(), version_id);
+  if (!stat.has_value()) return HideMissingKey(call, stat.error());
+  // Coffer has no ACLs (policies decide); clients that read ACLs get the
+  // canned private one: the owner has FULL_CONTROL.
+  std::string doc = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<AccessControlPolicy xmlns=\"";
+  doc += kS3Namespace;
+  doc += "\"><Owner><ID>";
+  doc += kOwnerId;
+  doc += "</ID><DisplayName>";
+  doc += kOwnerDisplayName;
+  doc +=
+      "</DisplayName></Owner><AccessControlList><Grant><Grantee "
+      "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:type=\"CanonicalUser\"><ID>";
+  doc += kOwnerId;
+  doc += "</ID><DisplayName>";
+  doc += kOwnerDisplayName;
+  doc +=
+      "</DisplayName></Grantee><Permission>FULL_CONTROL</Permission></Grant>"
+      "</AccessControlList></AccessControlPolicy>";
+  HeaderList extra;
+  if (!version_id.empty()) extra.emplace_back("x-amz-version-id", stat->version_id);
+  return call.SendXml(200, doc, std::move(extra));
+}
 
 }  // namespace coffer::core::s3

@@ -12,6 +12,7 @@ list(APPEND COFFER_CORE_SRCS
   src/core/s3/listing.cc
   src/core/s3/objects.cc
   src/core/s3/tagging.cc
+  src/core/s3/xml_bodies.cc
   src/core/s3/multipart.cc
   src/core/s3/put_options.cc)
 list(APPEND COFFER_CORE_DEPS coffer::state)
@@ -20,7 +21,8 @@ list(APPEND COFFER_CORE_TEST_SRCS
   test/core/s3/request_test.cc)
 list(APPEND COFFER_CORE_TEST_SRCS
   test/core/s3/harness.cc
-  test/core/s3/objects_test.cc)
+  test/core/s3/objects_test.cc
+  test/core/s3/tagging_test.cc)
 list(APPEND COFFER_CORE_TEST_SRCS
   test/core/s3/buckets_test.cc
   test/core/s3/listing_test.cc

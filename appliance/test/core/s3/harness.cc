@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -142,10 +144,16 @@ Response S3Harness::Send(std::string_view method, std::string_view target, Heade
   HttpRequest request;
   request.method = std::string(method);
   request.target = std::string(target);
-  request.remote_address = "127.0.0.1:50000";
+  request.remote_address = options.remote_address;
+  request.secure = options.secure;
   request.request_id = "req-" + std::to_string(++request_counter_);
   request.headers.emplace_back("host", options.host);
-  for (auto& h : headers) request.headers.push_back(std::move(h));
+  // The shell hands the core lower-case header names.
+  for (auto& [name, value] : headers) {
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    request.headers.emplace_back(std::move(name), std::move(value));
+  }
 
   const bool has_body = !body.empty() || method == "PUT" || method == "POST";
   auth::SigningCredentials credentials{

@@ -124,6 +124,9 @@ struct SendOptions {
   std::string host = "127.0.0.1:9000";
   // The region the request is signed for (the API's S3ApiOptions::region).
   std::string region = "us-east-1";
+  // The socket peer and whether the connection is TLS, as the shell reports them.
+  std::string remote_address = "127.0.0.1:50000";
+  bool secure = false;
 };
 
 class S3Harness {
@@ -132,7 +135,7 @@ class S3Harness {
   ~S3Harness();
 
   // Signs and serves one request. `target` is the raw (already encoded)
-  // request target; `headers` names are lower-case.
+  // request target; header names are lower-cased, as the shell does.
   Response Send(std::string_view method, std::string_view target, HeaderList headers = {},
                 std::string body = "", SendOptions options = {});
   // Shorthands with root credentials.
