@@ -227,8 +227,9 @@ base::Status S3Api::Impl::Run(const HttpRequest& request, const S3Request& s3,
                      {"principal", authorizer.user()},
                      {"decision", authorizer.last_denial()}});
     // ListBuckets without s3:ListAllMyBuckets still lists what the principal
-    // may list (the handler filters per bucket).
-    if (op != Op::kListBuckets) return allowed;
+    // may list (the handler filters per bucket); anonymous requests never
+    // list buckets, as S3.
+    if (op != Op::kListBuckets || authorizer.type() == PrincipalType::kAnonymous) return allowed;
   }
   return kHandlers[static_cast<std::size_t>(op)].second(call);
 }

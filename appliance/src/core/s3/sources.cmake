@@ -18,7 +18,8 @@ list(APPEND COFFER_CORE_SRCS
 list(APPEND COFFER_CORE_DEPS coffer::state)
 list(APPEND COFFER_CORE_PRIVATE_DEPS pugixml::pugixml nlohmann_json::nlohmann_json)
 list(APPEND COFFER_CORE_TEST_SRCS
-  test/core/s3/request_test.cc)
+  test/core/s3/request_test.cc
+  test/core/s3/authz_test.cc)
 list(APPEND COFFER_CORE_TEST_SRCS
   test/core/s3/harness.cc
   test/core/s3/objects_test.cc
