@@ -1,5 +1,8 @@
 #include "../../../src/core/s3/request.h"
 
+#include <fstream>
+#include <sstream>
+
 #include <gtest/gtest.h>
 
 #include "coffer/core/auth/s3_errors.h"
@@ -98,6 +101,26 @@ TEST(OpTable, EveryOperationNamesAnAction) {
   EXPECT_EQ(SpecOf(Op::kGetObject).version_action, "s3:GetObjectVersion");
   EXPECT_EQ(SpecOf(Op::kHeadBucket).action, "s3:ListBucket");
   EXPECT_EQ(SpecOf(Op::kCopyObject).source_action, "s3:GetObject");
+}
+
+// The README's authorization table is a copy of kOps; keep them equal.
+TEST(OpTable, ReadmeTableMatchesTheCode) {
+  std::ifstream in(std::string(COFFER_SOURCE_DIR) + "/README.md");
+  ASSERT_TRUE(in.good());
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string readme = text.str();
+  auto quoted = [](std::string_view s) {
+    return s.empty() ? std::string("—") : "`" + std::string(s) + "`";
+  };
+  for (const OpSpec& spec : AllOps()) {
+    const std::string row_start = "| " + std::string(spec.name) + " | " + quoted(spec.action) +
+                                  " | " + quoted(spec.version_action) + " | ";
+    const std::size_t at = readme.find(row_start);
+    ASSERT_NE(at, std::string::npos) << "README lacks the row of " << spec.name;
+    const std::string row = readme.substr(at, readme.find('\n', at) - at);
+    EXPECT_TRUE(row.ends_with("| " + quoted(spec.source_action) + " |")) << row;
+  }
 }
 
 }  // namespace
