@@ -12,6 +12,7 @@
 #include "coffer/core/auth/s3_errors.h"
 
 #include "call.h"
+#include "put_options.h"
 #include "xml.h"
 #include "xml_bodies.h"
 
@@ -21,10 +22,6 @@ using auth::MakeS3Error;
 using auth::S3ErrorCode;
 
 namespace {
-
-// The headers S3 stores with an object and answers GetObject with.
-constexpr std::array<std::string_view, 5> kStoredHeaders = {
-    "content-encoding", "content-disposition", "content-language", "cache-control", "expires"};
 
 // GetObject's response-* query overrides and the header each replaces.
 constexpr std::array<std::pair<std::string_view, std::string_view>, 6> kResponseOverrides = {{
@@ -39,12 +36,6 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 6> kResponse
 // Bytes per GetObject call while copying: bounds a copy's memory whatever
 // the object size.
 constexpr std::uint64_t kCopyWindowBytes = 1u << 20;
-
-// The owner every ACL names (Coffer has one account; MinIO answers the same
-// way with its own fixed id).
-constexpr std::string_view kOwnerId =
-    "02d6176db174dc93cb1b899f7c6078f08654445fe8cf1b6ce98d8855f66bdbf4";
-constexpr std::string_view kOwnerDisplayName = "coffer";
 
 std::string Quote(std::string_view etag) { return "\"" + std::string(etag) + "\""; }
 
@@ -64,42 +55,6 @@ base::Status RefuseEncryptionHeaders(const HttpRequest& http) {
     }
   }
   return base::Ok();
-}
-
-// Content-Encoding without the aws-chunked token, which only frames the
-// upload and is not part of the object (S3 drops it the same way).
-std::string StoredContentEncoding(std::string_view value) {
-  std::string out;
-  while (!value.empty()) {
-    const std::size_t comma = value.find(',');
-    std::string_view token = value.substr(0, comma);
-    value = comma == std::string_view::npos ? std::string_view() : value.substr(comma + 1);
-    while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
-    while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
-    if (token.empty() || token == "aws-chunked") continue;
-    if (!out.empty()) out += ",";
-    out += token;
-  }
-  return out;
-}
-
-// Content type, user metadata and stored headers from the request, as
-// PutObject and CopyObject (REPLACE) take them. Repeated headers are joined
-// with commas, as HTTP folds them.
-void MetadataFromRequest(const HttpRequest& http, storage::PutOptions& out) {
-  out.content_type = std::string(http.Header("content-type"));
-  if (out.content_type.empty()) out.content_type = "binary/octet-stream";
-  for (const auto& [name, value] : http.headers) {
-    if (name.starts_with("x-amz-meta-") && name.size() > 11) {
-      std::string& slot = out.user_metadata[name.substr(11)];
-      slot = slot.empty() ? value : slot + "," + value;
-    }
-  }
-  for (std::string_view name : kStoredHeaders) {
-    std::string value(http.Header(name));
-    if (name == "content-encoding") value = StoredContentEncoding(value);
-    if (!value.empty()) out.headers[std::string(name)] = std::move(value);
-  }
 }
 
 // The ETags of an If-Match / If-None-Match list, unquoted ("*" kept).
@@ -504,23 +459,19 @@ base::Result<bool> BucketVersioned(const Call& call) {
   return bucket.versioning == storage::VersioningState::kEnabled;
 }
 
-// The tags of the x-amz-tagging header, which needs s3:PutObjectTagging as
-// well (S3 checks both actions).
-base::Result<std::string> TagsFromHeader(const Call& call) {
-  const std::string_view header = call.http.Header("x-amz-tagging");
-  if (header.empty()) return std::string();
-  COFFER_ASSIGN_OR_RETURN(const TagSet tags, ParseTagQuery(header));
-  COFFER_RETURN_IF_ERROR(call.Authorize("s3:PutObjectTagging", call.bucket(), call.key()));
-  return EncodeTagQuery(tags);
+// A tag set given with the object needs s3:PutObjectTagging as well (S3
+// checks both actions).
+base::Status AuthorizeTags(const Call& call, std::string_view tags) {
+  if (tags.empty()) return base::Ok();
+  return call.Authorize("s3:PutObjectTagging", call.bucket(), call.key());
 }
 
 }  // namespace
 
 base::Status PutObject(Call& call) {
   COFFER_RETURN_IF_ERROR(RefuseEncryptionHeaders(call.http));
-  storage::PutOptions options;
-  MetadataFromRequest(call.http, options);
-  COFFER_ASSIGN_OR_RETURN(options.tags, TagsFromHeader(call));
+  COFFER_ASSIGN_OR_RETURN(storage::PutOptions options, PutOptionsFromHeaders(call.http));
+  COFFER_RETURN_IF_ERROR(AuthorizeTags(call, options.tags));
   COFFER_ASSIGN_OR_RETURN(const bool versioned, BucketVersioned(call));
   COFFER_ASSIGN_OR_RETURN(std::unique_ptr<SignedBody> body,
                           call.OpenBody(call.options.max_put_size_bytes));
@@ -665,7 +616,7 @@ base::Status CopyObject(Call& call) {
 
   storage::PutOptions options;
   if (metadata_directive == "REPLACE") {
-    MetadataFromRequest(http, options);
+    COFFER_ASSIGN_OR_RETURN(options, PutOptionsFromHeaders(http));
     // The content is the source's, so its checksum still holds.
     for (const auto& [name, value] : info.headers) {
       if (name.starts_with("x-amz-checksum-")) options.headers[name] = value;
@@ -676,7 +627,10 @@ base::Status CopyObject(Call& call) {
     options.headers = info.headers;
   }
   if (tagging_directive == "REPLACE") {
-    COFFER_ASSIGN_OR_RETURN(options.tags, TagsFromHeader(call));
+    const std::string_view tagging = http.Header("x-amz-tagging");
+    COFFER_RETURN_IF_ERROR(ValidateTagging(tagging));
+    options.tags = std::string(tagging);
+    COFFER_RETURN_IF_ERROR(AuthorizeTags(call, options.tags));
   } else {
     options.tags = info.tags;
   }
