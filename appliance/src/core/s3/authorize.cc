@@ -134,7 +134,7 @@ Authorizer::Authorizer(const state::Snapshot* snapshot, const auth::Authenticati
 
 AuthzDecision Authorizer::Decide(std::string_view action, std::string_view bucket,
                                  std::string_view key) const {
-  if (type_ == PrincipalType::kRoot) return {true, "root"};
+  if (type_ == PrincipalType::kRoot) return {true, {}};
   if (!usable_) return {false, "credential's user is disabled, missing or has a broken policy"};
 
   const std::string resource = ResourceArn(bucket, key);
@@ -170,6 +170,9 @@ AuthzDecision Authorizer::Decide(std::string_view action, std::string_view bucke
   }
   AuthzDecision out;
   out.allowed = decision.effect == policy::Effect::kAllow;
+  // The explanation is for denials (log and audit); allowed requests, the hot
+  // path, build no strings.
+  if (out.allowed) return out;
   out.explanation = std::string(policy::ReasonName(decision.reason));
   for (std::uint32_t i = 0; i < decision.statement_count; ++i) {
     out.explanation += i == 0 ? ": " : ", ";

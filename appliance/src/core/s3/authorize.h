@@ -32,8 +32,8 @@ enum class PrincipalType { kAnonymous, kRoot, kUser, kServiceAccount, kSession }
 
 struct AuthzDecision {
   bool allowed = false;
-  // "policy/Sid" of the deciding statements, or the reason ("root",
-  // "implicit deny", "disabled user").
+  // For a denial: the reason and the deciding statements ("explicit deny:
+  // policy/Sid"). Empty when allowed (the hot path builds no strings).
   std::string explanation;
 };
 
