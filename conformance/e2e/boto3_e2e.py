@@ -551,6 +551,18 @@ class Boto3E2E(unittest.TestCase):
         self.s3.put_object(Bucket=b, Key="a..b/c..", Body=b"fine")
         self.assertEqual(b"fine", self.s3.get_object(Bucket=b, Key="a..b/c..")["Body"].read())
 
+    def test_early_errors_keep_the_connection_usable(self):
+        # A PUT refused before its body is read (botocore sends Expect:
+        # 100-continue and then holds the body back) must not leave the
+        # pooled connection out of step: each refusal is a full S3 error and
+        # the next request on that connection is answered as itself.
+        b = self.bucket("early")
+        for i in range(40):
+            e = self.assertS3Error("InvalidArgument", self.s3.put_object, Bucket=b, Key="x/../%d" % i, Body=b"nope")
+            self.assertTrue(e.response["ResponseMetadata"].get("RequestId"), e.response)
+            self.s3.put_object(Bucket=b, Key="ok", Body=b"%d" % i)
+        self.assertEqual(b"39", self.s3.get_object(Bucket=b, Key="ok")["Body"].read())
+
     def test_auth_errors(self):
         # Answered by authentication alone, before any bucket exists.
         e = self.assertS3Error("SignatureDoesNotMatch", client(secret="wrong-secret").list_buckets)
