@@ -232,6 +232,7 @@ Response S3Harness::Send(std::string_view method, std::string_view target, Heade
   r.finished = writer.finished;
   r.content_length = writer.content_length;
   r.violation = std::move(writer.violation);
+  r.writes = writer.writes;
   if (!writer.started()) r.violation += "never started; ";
   // HEAD answers announce the object's length and send no body.
   if (method != "HEAD" && r.content_length.has_value() && *r.content_length != r.body.size() &&

@@ -88,6 +88,7 @@ struct Response {
   bool finished = false;  // Finish() was called (else the shell would close).
   std::optional<std::uint64_t> content_length;
   std::string violation;  // A ResponseWriter contract violation, or empty.
+  int writes = 0;         // Write() calls: a streamed body takes several.
 
   // The first value of header `name` (lower-case), "" when absent.
   std::string Header(std::string_view name) const;

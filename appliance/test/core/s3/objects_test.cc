@@ -161,6 +161,8 @@ TEST_F(ObjectsTest, LargeBodiesStreamBothWays) {
   EXPECT_EQ(get.body.size(), body.size());
   EXPECT_TRUE(get.body == body);
   EXPECT_EQ(get.violation, "");
+  // Streamed block by block, not buffered whole.
+  EXPECT_GT(get.writes, 1);
 }
 
 TEST_F(ObjectsTest, EmptyObject) {
@@ -636,6 +638,14 @@ TEST_F(ObjectsTest, DeleteObjectsAuthorizesEachKey) {
       << r.body;
   EXPECT_FALSE(Stored("a/1"));
   EXPECT_TRUE(Stored("b/1"));
+  // A named version needs s3:DeleteObjectVersion, which carol lacks.
+  ASSERT_EQ(h_.Put("/bkt/a/2", "x").status, 200u);
+  const std::string xml =
+      "<Delete><Object><Key>a/2</Key><VersionId>null</VersionId></Object></Delete>";
+  const Response v = DeleteObjects(xml, As("carol"));
+  ASSERT_EQ(v.status, 200u) << v.body;
+  EXPECT_EQ(v.XmlText("Code"), "AccessDenied") << v.body;
+  EXPECT_TRUE(Stored("a/2"));
 }
 
 // --- CopyObject ---
