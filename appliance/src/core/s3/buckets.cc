@@ -66,6 +66,11 @@ base::Status ListBuckets(Call& call) {
   // The dispatcher lets this handler run even when s3:ListAllMyBuckets was
   // denied: such a principal still sees the buckets it may list.
   const bool list_all = call.Allowed(call.op.action, "", "");
+  // S3 never lists buckets for an anonymous caller: a bucket policy that lets
+  // everyone list one bucket's objects does not reveal the other names.
+  if (!list_all && call.auth.kind == auth::AuthKind::kAnonymous) {
+    return MakeS3Error(S3ErrorCode::kAccessDenied);
+  }
   COFFER_ASSIGN_OR_RETURN(const auto buckets, call.objects.ListBuckets());
   XmlWriter xml("ListAllMyBucketsResult");
   AppendOwner(xml, "Owner").Open("Buckets");

@@ -61,6 +61,9 @@ json = '''{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
 
 [buckets.repo-bkt]
 versioning = true
+
+[buckets.pub-bkt]
+anonymous = "download"
 )";
 
 const std::map<std::string, std::string> kSecrets = {
@@ -113,6 +116,13 @@ TEST(Buckets, ListBucketsWithoutListAllMyBucketsShowsOnlyListableBuckets) {
   const Response nobody = h.Send("GET", "/", {}, "", As("nobody", "nobody-secret-value-0123"));
   EXPECT_EQ(nobody.status, 403u);
   EXPECT_EQ(nobody.Code(), "AccessDenied");
+
+  // Anonymous callers may list pub-bkt's objects, but never the bucket names.
+  h.MakeBucket("pub-bkt");
+  SendOptions anonymous;
+  anonymous.auth = testing::AuthMode::kAnonymous;
+  EXPECT_EQ(h.Send("GET", "/pub-bkt", {}, "", anonymous).status, 200u);
+  EXPECT_EQ(h.Send("GET", "/", {}, "", anonymous).Code(), "AccessDenied");
 }
 
 TEST(Buckets, CreateBucketAnswersLocationAndRefusesAnExistingBucket) {
