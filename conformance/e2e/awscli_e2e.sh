@@ -555,7 +555,7 @@ case_big_multipart() {
   t2=$(date +%s)
   got=$(sha256sum big.back | cut -d' ' -f1)
   assert_eq "$want" "$got" "sha256 of the $BIG_MIB MiB round trip"
-  echo "big multipart: ${BIG_MIB} MiB up $((t1 - t0)) s, down $((t2 - t1)) s, ETag $etag" >&2
+  echo "NOTE: big multipart: ${BIG_MIB} MiB up $((t1 - t0)) s, down $((t2 - t1)) s, ETag $etag" >&2
   rm -f big.back
   s3api delete-object --bucket "$b" --key big.bin
 }

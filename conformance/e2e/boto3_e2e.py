@@ -557,11 +557,12 @@ class Boto3E2E(unittest.TestCase):
         # pooled connection out of step: each refusal is a full S3 error and
         # the next request on that connection is answered as itself.
         b = self.bucket("early")
-        for i in range(40):
-            e = self.assertS3Error("InvalidArgument", self.s3.put_object, Bucket=b, Key="x/../%d" % i, Body=b"nope")
-            self.assertTrue(e.response["ResponseMetadata"].get("RequestId"), e.response)
+        for i in range(60):
+            for key in ("x/../%d" % i, ".."):
+                e = self.assertS3Error("InvalidArgument", self.s3.put_object, Bucket=b, Key=key, Body=b"nope")
+                self.assertTrue(e.response["ResponseMetadata"].get("RequestId"), e.response)
             self.s3.put_object(Bucket=b, Key="ok", Body=b"%d" % i)
-        self.assertEqual(b"39", self.s3.get_object(Bucket=b, Key="ok")["Body"].read())
+        self.assertEqual(b"59", self.s3.get_object(Bucket=b, Key="ok")["Body"].read())
 
     def test_auth_errors(self):
         # Answered by authentication alone, before any bucket exists.

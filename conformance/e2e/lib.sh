@@ -256,6 +256,8 @@ run_case() {
   rc=$?
   set -e
   local took=$(($(date +%s) - start))
+  # Lines a case prints as "NOTE: ..." (timings) are shown pass or fail.
+  grep '^NOTE:' "$log" | sed "s/^/[$e2e_name] /" >&2 || true
   if [[ $rc -eq 0 ]]; then
     e2e_passed+=("$name")
     e2e_log "case $name: ok (${took}s)"
