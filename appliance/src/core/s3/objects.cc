@@ -232,7 +232,16 @@ base::Status ServeObject(Call& call, bool head) {
   }
 
   auto stat = call.objects.StatObject(call.bucket(), call.key(), version_id);
-  if (!stat.has_value()) return HideMissingKey(call, stat.error());
+  if (!stat.has_value()) {
+    const base::Error error = HideMissingKey(call, stat.error());
+    // A key whose latest version is a delete marker: S3 says so in a header
+    // (to those who may know the key exists).
+    if (auth::S3ErrorCodeOf(error) == S3ErrorCode::kNoSuchKey &&
+        stat.error().message().starts_with("delete marker")) {
+      return SendErrorWith(call, S3ErrorCode::kNoSuchKey, "", {{"x-amz-delete-marker", "true"}});
+    }
+    return error;
+  }
   const storage::ObjectInfo info = std::move(stat).value();
   const bool show_version = info.version_id != storage::kNullVersionId || !version_id.empty();
   const std::string last_modified = FormatHttpDate(info.mod_time);

@@ -487,7 +487,10 @@ TEST_F(ObjectsTest, VersionedPutGetAndDeleteMarkers) {
   EXPECT_EQ(del.Header("x-amz-delete-marker"), "true");
   const std::string marker = del.Header("x-amz-version-id");
   ASSERT_FALSE(marker.empty());
-  EXPECT_EQ(h_.Get("/ver/k").status, 404u);
+  const Response gone = h_.Get("/ver/k");
+  EXPECT_EQ(gone.status, 404u);
+  EXPECT_EQ(gone.Code(), "NoSuchKey");
+  EXPECT_EQ(gone.Header("x-amz-delete-marker"), "true");
   const Response on_marker = h_.Get("/ver/k?versionId=" + marker);
   EXPECT_EQ(on_marker.status, 405u);
   EXPECT_EQ(on_marker.Code(), "MethodNotAllowed");
