@@ -213,6 +213,39 @@ base::Status Store::PutServiceAccount(const RuntimeCredential& credential, const
   return PutCredential("service_accounts", credential, "", key, random, now);
 }
 
+base::Result<std::vector<ServiceAccountInfo>> Store::ListServiceAccounts(
+    std::string_view parent) {
+  // The secret column is not even selected: a listing cannot leak it.
+  Statement q(db_,
+              "SELECT access_key, parent_user, policy, enabled, expires_at_ns, created_at_ns "
+              "FROM service_accounts WHERE ?1 = '' OR parent_user = ?1 ORDER BY access_key;");
+  q.Bind(1, parent);
+  std::vector<ServiceAccountInfo> out;
+  while (true) {
+    COFFER_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    ServiceAccountInfo info;
+    info.access_key = q.Text(0);
+    info.parent = q.Text(1);
+    info.policy = q.Text(2);
+    info.enabled = q.Int(3) != 0;
+    if (auto ns = q.OptionalInt(4)) info.expires_at = FromUnixNanos(*ns);
+    info.created_at = FromUnixNanos(q.Int(5));
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
+base::Status Store::DeleteServiceAccount(std::string_view access_key) {
+  Statement q(db_, "DELETE FROM service_accounts WHERE access_key = ?1;");
+  q.Bind(1, access_key);
+  COFFER_RETURN_IF_ERROR(q.Run());
+  if (sqlite3_changes(db_) == 0) {
+    return base::NotFound("no service account " + std::string(access_key));
+  }
+  return base::Ok();
+}
+
 base::Status Store::PutStsSession(const RuntimeCredential& credential,
                                   std::string_view token_digest, const MasterKey& key,
                                   base::Random& random, base::WallTime now) {

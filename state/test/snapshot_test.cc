@@ -118,6 +118,44 @@ TEST_F(SnapshotTest, RuntimeCredentialsFollowTheirParentAndExpiry) {
   EXPECT_EQ(*store_->DeleteExpiredStsSessions(t0 + std::chrono::seconds(61)), 1);
 }
 
+TEST_F(SnapshotTest, ServiceAccountsAreListedWithoutSecretsAndDeleted) {
+  base::WallTime t0 = base::WallTime(std::chrono::seconds(1000));
+  base::WallTime exp = t0 + std::chrono::seconds(3600);
+  const std::string policy =
+      R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject",)"
+      R"("Resource":"arn:aws:s3:::b/*"}]})";
+  RuntimeCredential a2{"sa-a2", "alice", base::Secret("s2"), policy, true, exp};
+  RuntimeCredential a1{"sa-a1", "alice", base::Secret("s1"), "", true, std::nullopt};
+  RuntimeCredential b1{"sa-b1", "bob", base::Secret("s3"), "", false, std::nullopt};
+  for (const auto* c : {&a2, &a1, &b1}) {
+    ASSERT_TRUE(store_->PutServiceAccount(*c, *key_, random_, t0).has_value());
+  }
+  auto all = store_->ListServiceAccounts("");
+  ASSERT_TRUE(all.has_value()) << all.error().ToString();
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[0].access_key, "sa-a1");  // Sorted by access key.
+  EXPECT_EQ((*all)[1].access_key, "sa-a2");
+  EXPECT_EQ((*all)[1].parent, "alice");
+  EXPECT_EQ((*all)[1].policy, policy);
+  EXPECT_EQ((*all)[1].expires_at, exp);
+  EXPECT_EQ((*all)[1].created_at, t0);
+  EXPECT_FALSE((*all)[0].expires_at.has_value());
+  EXPECT_FALSE((*all)[2].enabled);
+  auto alice = store_->ListServiceAccounts("alice");
+  ASSERT_TRUE(alice.has_value());
+  EXPECT_EQ(alice->size(), 2u);
+  EXPECT_TRUE(store_->ListServiceAccounts("nobody")->empty());
+
+  ASSERT_TRUE(store_->DeleteServiceAccount("sa-a1").has_value());
+  EXPECT_EQ(store_->DeleteServiceAccount("sa-a1").error().code(), base::ErrorCode::kNotFound);
+  EXPECT_EQ(store_->ListServiceAccounts("alice")->size(), 1u);
+  auto snap = *BuildSnapshot(*store_, *key_, 1, t0);
+  EXPECT_EQ(snap->FindCredential("sa-a1"), nullptr);
+  EXPECT_NE(snap->FindCredential("sa-a2"), nullptr);
+  // The access key is free again.
+  EXPECT_TRUE(store_->PutServiceAccount(a1, *key_, random_, t0).has_value());
+}
+
 TEST_F(SnapshotTest, WrongMasterKeyIsDataLoss) {
   MasterKey other = MasterKey::Generate(random_);
   auto snap = BuildSnapshot(*store_, other, 1, base::WallTime{});

@@ -73,6 +73,17 @@ struct RuntimeCredential {
   std::optional<base::WallTime> expires_at;  // Required for STS sessions.
 };
 
+// A service account as listed: everything but the secret, which is shown only once, when
+// the account is created.
+struct ServiceAccountInfo {
+  std::string access_key;
+  std::string parent;
+  std::string policy;  // Inline policy JSON narrowing the parent; may be empty.
+  bool enabled = true;
+  std::optional<base::WallTime> expires_at;
+  base::WallTime created_at{};
+};
+
 // The settings S3 clients may change on a bucket the config repo does not
 // declare (PutBucketPolicy, PutBucketEncryption): a runtime-owned bucket row.
 struct RuntimeBucket {
@@ -120,6 +131,11 @@ class Store {
   // `key`. kAlreadyExists when the access key is taken by any credential or user.
   base::Status PutServiceAccount(const RuntimeCredential& credential, const MasterKey& key,
                                  base::Random& random, base::WallTime now);
+  // Service accounts of `parent`, or of every parent when `parent` is empty, sorted by
+  // access key. Never returns secrets.
+  base::Result<std::vector<ServiceAccountInfo>> ListServiceAccounts(std::string_view parent);
+  // kNotFound when no service account has `access_key`.
+  base::Status DeleteServiceAccount(std::string_view access_key);
   base::Status PutStsSession(const RuntimeCredential& credential, std::string_view token_digest,
                              const MasterKey& key, base::Random& random, base::WallTime now);
   // Deletes STS sessions that expired at or before `now`; returns how many.
