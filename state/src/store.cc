@@ -213,8 +213,7 @@ base::Status Store::PutServiceAccount(const RuntimeCredential& credential, const
   return PutCredential("service_accounts", credential, "", key, random, now);
 }
 
-base::Result<std::vector<ServiceAccountInfo>> Store::ListServiceAccounts(
-    std::string_view parent) {
+base::Result<std::vector<ServiceAccountInfo>> Store::ListServiceAccounts(std::string_view parent) {
   // The secret column is not even selected: a listing cannot leak it.
   Statement q(db_,
               "SELECT access_key, parent_user, policy, enabled, expires_at_ns, created_at_ns "
