@@ -332,7 +332,9 @@ base::Status ServeObject(Call& call, bool head) {
   for (const auto& [param, header] : kResponseOverrides) {
     const auto value = call.s3.Query(param);
     if (!value.has_value()) continue;
-    std::erase_if(headers, [&](const auto& h) { return h.first == header; });
+    // clang 14 cannot capture a structured binding.
+    const std::string_view replaced = header;
+    std::erase_if(headers, [&](const auto& h) { return h.first == replaced; });
     headers.emplace_back(std::string(header), std::string(*value));
   }
 
