@@ -11,6 +11,7 @@ std::vector<SettingsSpec> BuildSpecs() {
                    false,
                    {{"region", T::kString},
                     {"domains", T::kStringList},
+                    {"trusted_proxies", T::kStringList},
                     {"listen", T::kStringList},
                     {"drives", T::kStringList},
                     {"erasure.set_drive_count", T::kInt},

@@ -61,6 +61,11 @@ void HttpServer::Impl::Accept() {
           beast::error_code ignored;
           socket.close(ignored);
         } else {
+          // Responses go out as a head then body pieces; without TCP_NODELAY
+          // Nagle holds the second write for the client's delayed ACK (~40 ms
+          // per small GET).
+          beast::error_code ignored;
+          socket.set_option(tcp::no_delay(true), ignored);
           self->StartSession(std::move(socket));
         }
         self->Accept();

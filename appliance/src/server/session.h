@@ -3,6 +3,7 @@
 // beast::tcp_stream or beast::ssl_stream<beast::tcp_stream>). Private to
 // coffer::server: included by http_server.cc only.
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -168,6 +169,8 @@ class BasicSession final : public std::enable_shared_from_this<BasicSession<Stre
   void WriteSimpleError(unsigned status, std::string_view code, std::string_view message);
   base::Status SendContinue();
   void Close();
+  void LingerThenClose();
+  void DrainSome();
 
   std::shared_ptr<HttpServer::Impl> server_;
   std::shared_ptr<ssl::context> tls_ctx_;  // INVARIANT: declared before stream_.
@@ -178,6 +181,7 @@ class BasicSession final : public std::enable_shared_from_this<BasicSession<Stre
   std::uint64_t id_;
   bool busy_ = false;
   bool closing_ = false;
+  std::size_t linger_left_ = 0;  // Bytes still to discard before closing.
   // The verified client certificate of a TLS connection, if any.
   std::string peer_subject_;
   std::string peer_cn_;
@@ -341,7 +345,8 @@ void BasicSession<Stream>::AfterHandler(const std::string& request_id, const std
   }
   // A response that never finished, or a body left unread, leaves the
   // connection in an unknown state: close it rather than guess.
-  if (!finished_ || !parser_->is_done() || !keep_alive_ || server_->stopping) return Close();
+  if (finished_ && !parser_->is_done()) return LingerThenClose();
+  if (!finished_ || !keep_alive_ || server_->stopping) return Close();
   ReadHead(/*first=*/false);
 }
 
@@ -397,8 +402,10 @@ base::Status BasicSession<Stream>::Start(unsigned status, const core::HeaderList
   res.set(http::field::server, "Coffer");
   res.set("x-amz-request-id", request_id_);
   for (const auto& [k, v] : headers) res.set(k, v);
-  // A body the core did not read keeps the connection from being reused.
-  res.keep_alive(keep_alive_ && !server_->stopping);
+  // A body the core did not read keeps the connection from being reused:
+  // say so (Connection: close), so the client does not send its next request
+  // into a connection that is about to close.
+  res.keep_alive(keep_alive_ && parser_->is_done() && !server_->stopping);
   if (content_length) {
     res.content_length(*content_length);
   } else if (!head_request_) {
@@ -469,6 +476,34 @@ void BasicSession<Stream>::WriteSimpleError(unsigned status, std::string_view co
   http::async_write(
       stream_, *res,
       [self = this->shared_from_this(), res](beast::error_code, std::size_t) { self->Close(); });
+}
+
+// The response went out but the client may still be sending a body the core
+// did not read (an early error, often after Expect: 100-continue). Closing
+// now would make the kernel answer the unread bytes with a RST, which can
+// destroy the response before the client reads it. So: stop sending, read and
+// discard for a bounded time and size, then close.
+template <class Stream>
+void BasicSession<Stream>::LingerThenClose() {
+  busy_ = false;
+  closing_ = true;  // TLS: no close_notify exchange after an abandoned body.
+  beast::error_code ec;
+  Lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
+  if (ec) return Close();
+  linger_left_ = std::size_t{4} << 20;
+  Lowest().expires_after(std::chrono::seconds(2));
+  DrainSome();
+}
+
+template <class Stream>
+void BasicSession<Stream>::DrainSome() {
+  auto buffer = std::make_shared<std::array<char, 16 * 1024>>();
+  Lowest().async_read_some(net::buffer(*buffer), [self = this->shared_from_this(), buffer](
+                                                     beast::error_code ec, std::size_t n) {
+    if (ec || n >= self->linger_left_) return self->Close();
+    self->linger_left_ -= n;
+    self->DrainSome();
+  });
 }
 
 template <class Stream>

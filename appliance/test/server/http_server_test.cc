@@ -175,6 +175,25 @@ TEST_F(HttpServerTest, SendsContinueOnlyWhenTheCoreReadsTheBody) {
   EXPECT_TRUE(ReadAll(s2).empty());
 }
 
+// A client that sends its body anyway after an early refusal (as urllib3
+// does after its 100-continue wait) must still read the whole response: the
+// server says Connection: close and drains instead of resetting.
+TEST_F(HttpServerTest, EarlyRefusalSaysCloseAndSurvivesALateBody) {
+  StartServer();
+  for (int i = 0; i < 20; ++i) {
+    auto s = Connect();
+    const std::string body(256 * 1024, 'b');
+    net::write(s, net::buffer("PUT /reject HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+                              std::to_string(body.size()) + "\r\n\r\n"));
+    boost::system::error_code ec;
+    net::write(s, net::buffer(body), ec);  // May fail once the server stops reading.
+    const std::string got = ReadAll(s);
+    EXPECT_NE(got.find("HTTP/1.1 403"), std::string::npos) << got;
+    EXPECT_NE(got.find("Connection: close"), std::string::npos) << got;
+    EXPECT_TRUE(got.ends_with("no")) << got;
+  }
+}
+
 TEST_F(HttpServerTest, HeadAnswersTheHeadOnly) {
   StartServer();
   auto s = Connect();

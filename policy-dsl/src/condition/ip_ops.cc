@@ -1,6 +1,8 @@
 // IpAddress and NotIpAddress over IPv4 and IPv6 CIDR blocks. An IPv4 address never matches an
 // IPv6 block and the reverse, as in AWS.
 
+#include "coffer/policy/ip_range.h"
+
 #include "condition.h"
 
 namespace coffer::policy::internal {
@@ -132,3 +134,16 @@ Tri MatchIpValue(const CompiledCondition& c, std::string_view value) {
 }
 
 }  // namespace coffer::policy::internal
+
+namespace coffer::policy {
+
+bool AddressInRange(std::string_view address, std::string_view cidr) {
+  const std::optional<internal::Cidr> block = internal::ParseCidr(cidr);
+  const std::optional<internal::Cidr> addr = internal::ParseCidr(address);
+  if (!block || !addr || addr->prefix_bits != (addr->v6 ? 128u : 32u)) return false;
+  return internal::Contains(*block, *addr);
+}
+
+bool IsValidRange(std::string_view text) { return internal::ParseCidr(text).has_value(); }
+
+}  // namespace coffer::policy

@@ -5,6 +5,7 @@
 
 #include "coffer/core/auth/s3_errors.h"
 #include "coffer/env/log.h"
+#include "coffer/policy/ip_range.h"
 #include "coffer/state/snapshot.h"
 
 namespace coffer::core::s3 {
@@ -55,9 +56,34 @@ std::string ResourceArn(std::string_view bucket, std::string_view key) {
   return arn;
 }
 
+std::string SourceIp(const HttpRequest& http, std::span<const std::string> trusted_proxies) {
+  std::string_view peer = PeerIp(http.remote_address);
+  auto trusted = [&](std::string_view ip) {
+    for (const std::string& range : trusted_proxies) {
+      if (policy::AddressInRange(ip, range)) return true;
+    }
+    return false;
+  };
+  if (trusted_proxies.empty() || !trusted(peer)) return std::string(peer);
+  std::string_view forwarded = http.Header("x-forwarded-for");
+  std::string_view chosen = peer;
+  while (!forwarded.empty()) {
+    const std::size_t comma = forwarded.rfind(',');
+    std::string_view hop =
+        comma == std::string_view::npos ? forwarded : forwarded.substr(comma + 1);
+    forwarded = comma == std::string_view::npos ? std::string_view{} : forwarded.substr(0, comma);
+    while (!hop.empty() && hop.front() == ' ') hop.remove_prefix(1);
+    while (!hop.empty() && hop.back() == ' ') hop.remove_suffix(1);
+    if (!policy::IsValidRange(hop) || hop.find('/') != std::string_view::npos) break;
+    chosen = hop;
+    if (!trusted(hop)) break;
+  }
+  return std::string(chosen);
+}
+
 Authorizer::Authorizer(const state::Snapshot* snapshot, const auth::Authentication& auth,
                        bool is_root, const HttpRequest& http, const S3Request& s3,
-                       base::WallTime now)
+                       base::WallTime now, std::span<const std::string> trusted_proxies)
     : snapshot_(snapshot), access_key_(auth.access_key) {
   if (auth.kind == auth::AuthKind::kAnonymous) {
     type_ = PrincipalType::kAnonymous;
@@ -100,7 +126,7 @@ Authorizer::Authorizer(const state::Snapshot* snapshot, const auth::Authenticati
   }
 
   // The request's condition context (policy-dsl keys are case-insensitive).
-  context_.Add("aws:sourceip", PeerIp(http.remote_address));
+  context_.Add("aws:sourceip", SourceIp(http, trusted_proxies));
   context_.Add("aws:securetransport", http.secure ? "true" : "false");
   context_.Add("aws:currenttime", env::FormatRfc3339(now));
   context_.Add(

@@ -10,6 +10,7 @@
 // deciding statement goes to the debug log (and the audit entry).
 
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,8 +43,11 @@ class Authorizer {
   // `snapshot` may be null (only root is then allowed anything). `is_root` is
   // decided by the caller from the access key. Borrowed pointers must outlive
   // the authorizer.
+  // `trusted_proxies` (CIDRs) are the peers whose X-Forwarded-For is believed
+  // for aws:SourceIp; from anyone else the header is ignored.
   Authorizer(const state::Snapshot* snapshot, const auth::Authentication& auth, bool is_root,
-             const HttpRequest& http, const S3Request& s3, base::WallTime now);
+             const HttpRequest& http, const S3Request& s3, base::WallTime now,
+             std::span<const std::string> trusted_proxies = {});
 
   PrincipalType type() const { return type_; }
   // The user the request acts as ("" when anonymous).
@@ -75,5 +79,10 @@ class Authorizer {
 // The resource ARN for bucket/key ("arn:aws:s3:::bucket/key"; the bucket's
 // ARN when key is empty; "arn:aws:s3:::*" when both are).
 std::string ResourceArn(std::string_view bucket, std::string_view key);
+
+// aws:SourceIp of a request: the socket peer, unless the peer is a trusted
+// proxy; then the right-most X-Forwarded-For address that is not itself a
+// trusted proxy (the client as the nearest trusted hop saw it).
+std::string SourceIp(const HttpRequest& http, std::span<const std::string> trusted_proxies);
 
 }  // namespace coffer::core::s3

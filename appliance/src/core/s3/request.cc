@@ -120,6 +120,13 @@ bool IsValidBucketName(std::string_view name) {
   if (name.find(".-") != std::string_view::npos || name.find("-.") != std::string_view::npos) {
     return false;
   }
+  // Prefixes and suffixes S3 reserves (punycode, access points, Object Lambda).
+  for (std::string_view prefix : {"xn--", "sthree-"}) {
+    if (name.starts_with(prefix)) return false;
+  }
+  for (std::string_view suffix : {"-s3alias", "--ol-s3"}) {
+    if (name.ends_with(suffix)) return false;
+  }
   return !IsIpv4(name);
 }
 

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "../../../src/core/s3/authorize.h"
 #include "harness.h"
 
 namespace coffer::core::s3::testing {
@@ -235,6 +236,31 @@ TEST_F(AuthzTest, DefaultEncryptionSettingRoundTrips) {
   EXPECT_EQ(h_.Send("PUT", "/scratch?encryption", {}, "<x/>").Code(), "MalformedXML");
   ASSERT_EQ(h_.Send("DELETE", "/scratch?encryption").status, 204u);
   EXPECT_EQ(h_.Send("GET", "/scratch?encryption").status, 404u);
+}
+
+TEST(SourceIp, ForwardedForOnlyFromTrustedProxies) {
+  HttpRequest r;
+  r.remote_address = "10.0.0.5:3456";
+  r.headers = {{"x-forwarded-for", "203.0.113.7, 10.0.0.9"}};
+  const std::vector<std::string> none;
+  const std::vector<std::string> proxies = {"10.0.0.0/24"};
+  // Untrusted peer (or no proxies configured): the header is ignored.
+  EXPECT_EQ(SourceIp(r, none), "10.0.0.5");
+  r.remote_address = "192.0.2.1:1";
+  EXPECT_EQ(SourceIp(r, proxies), "192.0.2.1");
+  // Trusted peer: the right-most hop that is not itself a trusted proxy.
+  r.remote_address = "10.0.0.5:3456";
+  EXPECT_EQ(SourceIp(r, proxies), "203.0.113.7");
+  // A client cannot smuggle an address past an untrusted hop.
+  r.headers = {{"x-forwarded-for", "1.2.3.4, 198.51.100.2"}};
+  EXPECT_EQ(SourceIp(r, proxies), "198.51.100.2");
+  // Garbage stops the walk at the last good hop; IPv6 peers work too.
+  r.headers = {{"x-forwarded-for", "not-an-ip"}};
+  EXPECT_EQ(SourceIp(r, proxies), "10.0.0.5");
+  r.remote_address = "[fd00::1]:99";
+  r.headers = {{"x-forwarded-for", "2001:db8::7"}};
+  const std::vector<std::string> v6 = {"fd00::/8"};
+  EXPECT_EQ(SourceIp(r, v6), "2001:db8::7");
 }
 
 }  // namespace

@@ -63,6 +63,10 @@ TEST(BucketNames, FollowS3Rules) {
   EXPECT_FALSE(IsValidBucketName("-abc"));
   EXPECT_FALSE(IsValidBucketName("192.168.1.1"));
   EXPECT_FALSE(IsValidBucketName("a_b_c"));
+  EXPECT_FALSE(IsValidBucketName("xn--punycode"));
+  EXPECT_FALSE(IsValidBucketName("sthree-bucket"));
+  EXPECT_FALSE(IsValidBucketName("bucket-s3alias"));
+  EXPECT_TRUE(IsValidBucketName("axn--b"));
 }
 
 TEST(Classify, MapsMethodsAndSubresources) {
