@@ -1,11 +1,10 @@
 #include "put_options.h"
 
-#include <set>
 #include <string>
 
 #include "coffer/core/auth/s3_errors.h"
 
-#include "request.h"
+#include "xml_bodies.h"
 
 namespace coffer::core::s3 {
 
@@ -14,10 +13,7 @@ using auth::S3ErrorCode;
 
 namespace {
 
-// S3's limits on a tag set and on user metadata.
-constexpr std::size_t kMaxTags = 10;
-constexpr std::size_t kMaxTagKeyChars = 128;
-constexpr std::size_t kMaxTagValueChars = 256;
+// S3's limit on user metadata.
 constexpr std::size_t kMaxUserMetadataBytes = 2048;
 
 constexpr std::string_view kMetaPrefix = "x-amz-meta-";
@@ -25,15 +21,6 @@ constexpr std::string_view kMetaPrefix = "x-amz-meta-";
 // The stored response headers a PUT may set (ObjectInfo::headers).
 constexpr std::string_view kStoredHeaders[] = {"content-encoding", "content-disposition",
                                                "content-language", "cache-control", "expires"};
-
-// Counts UTF-8 characters, as S3 measures tag lengths in characters.
-std::size_t Utf8Chars(std::string_view s) {
-  std::size_t n = 0;
-  for (char c : s) {
-    if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++n;
-  }
-  return n;
-}
 
 // Content-Encoding without the aws-chunked token.
 std::string StoredContentEncoding(std::string_view value) {
@@ -55,37 +42,8 @@ std::string StoredContentEncoding(std::string_view value) {
 
 base::Status ValidateTagging(std::string_view tagging) {
   if (tagging.empty()) return base::Ok();
-  std::set<std::string> keys;
-  std::size_t start = 0;
-  while (start <= tagging.size()) {
-    std::size_t end = tagging.find('&', start);
-    if (end == std::string_view::npos) end = tagging.size();
-    const std::string_view pair = tagging.substr(start, end - start);
-    const std::size_t eq = pair.find('=');
-    const auto key = PercentDecode(pair.substr(0, eq), /*plus_is_space=*/true);
-    const auto value = PercentDecode(
-        eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1), true);
-    if (!key || !value || key->empty()) {
-      return MakeS3Error(S3ErrorCode::kInvalidTag, "The tag set is not well-formed.");
-    }
-    if (Utf8Chars(*key) > kMaxTagKeyChars) {
-      return MakeS3Error(S3ErrorCode::kInvalidTag, "The TagKey you have provided is too long.");
-    }
-    if (Utf8Chars(*value) > kMaxTagValueChars) {
-      return MakeS3Error(S3ErrorCode::kInvalidTag, "The TagValue you have provided is too long.");
-    }
-    if (key->starts_with("aws:")) {
-      return MakeS3Error(S3ErrorCode::kInvalidTag, "Tag keys may not start with aws:.");
-    }
-    if (!keys.insert(*key).second) {
-      return MakeS3Error(S3ErrorCode::kInvalidTag,
-                         "Cannot provide multiple Tags with the same key.");
-    }
-    if (keys.size() > kMaxTags) {
-      return MakeS3Error(S3ErrorCode::kInvalidTag, "Object tags cannot be greater than 10.");
-    }
-    start = end + 1;
-  }
+  // One set of tag rules for headers and documents alike (xml_bodies.h).
+  COFFER_RETURN_IF_ERROR(ParseTagQuery(tagging));
   return base::Ok();
 }
 
