@@ -49,7 +49,9 @@ def free_port():
 class Coffer:
     """One `coffer serve` in a temp dir; stopped by PID, never by name."""
 
-    def __init__(self):
+    def __init__(self, config=None, env=None):
+        self.config = config  # A config repo dir; the quickstart when None.
+        self.extra_env = env or {}
         self.bin = os.environ["COFFER_BIN"]
         self.src = os.environ["COFFER_SOURCE_DIR"]
         self.work = tempfile.mkdtemp(prefix="coffer-boto3-")
@@ -77,7 +79,7 @@ class Coffer:
         if gen.returncode != 0:
             raise RuntimeError("coffer certs generate failed: %s" % gen.stdout.decode(errors="replace"))
         env = dict(os.environ, COFFER_ROOT_USER=ROOT_USER, COFFER_ROOT_PASSWORD=ROOT_SECRET,
-                   COFFER_VIEWER_SECRET=VIEWER_SECRET, HOME=self.work)
+                   COFFER_VIEWER_SECRET=VIEWER_SECRET, HOME=self.work, **self.extra_env)
         for attempt in range(3):
             self.port, self.tls_port = free_port(), free_port()
             self.endpoint = "http://127.0.0.1:%d" % self.port
@@ -85,7 +87,7 @@ class Coffer:
             with open(self.log_path, "ab") as log:
                 self.proc = subprocess.Popen(
                     [self.bin, "serve", "--data", os.path.join(self.work, "data"),
-                     "--config", os.path.join(self.src, "fixtures", "quickstart"),
+                     "--config", self.config or os.path.join(self.src, "fixtures", "quickstart"),
                      "--address", "127.0.0.1:%d" % self.tls_port,
                      "--plain-address", "127.0.0.1:%d" % self.port,
                      "--certs-dir", self.certs, "--reconcile-interval", "5"],

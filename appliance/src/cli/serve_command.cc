@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "coffer/base/secret.h"
+#include "coffer/core/admin/admin_api.h"
 #include "coffer/core/health.h"
 #include "coffer/core/s3/api.h"
 #include "coffer/core/s3/store_runtime.h"
@@ -187,14 +188,16 @@ base::Status EnsureViewerSecret(const std::string& data_dir, base::Random& rando
   return base::Ok();
 }
 
-// Routes requests: the health probes, then the S3 API. The admin API is added
-// by its issue behind this same entry point.
+// Routes requests: the health probes, the admin API (/coffer/admin/...), then
+// the S3 API. The admin prefix cannot collide with S3: "coffer" would be a
+// bucket, and the S3 API never sees those paths.
 class ApplianceHandler final : public core::Handler {
  public:
   explicit ApplianceHandler(core::Health& health) : health_(health) {}
 
   // Installed once, before the listeners start.
   void SetS3(std::unique_ptr<core::s3::S3Api> s3) { s3_ = std::move(s3); }
+  void SetAdmin(std::unique_ptr<core::admin::AdminApi> admin) { admin_ = std::move(admin); }
 
   void Serve(const core::HttpRequest& request, core::BodyReader& body,
              core::ResponseWriter& response) override {
@@ -204,12 +207,17 @@ class ApplianceHandler final : public core::Handler {
       (void)response.Finish();
       return;
     }
+    if (admin_ != nullptr && core::admin::AdminApi::Owns(request.target)) {
+      admin_->Serve(request, body, response);
+      return;
+    }
     s3_->Serve(request, body, response);
   }
 
  private:
   core::Health& health_;
   std::unique_ptr<core::s3::S3Api> s3_;
+  std::unique_ptr<core::admin::AdminApi> admin_;
 };
 
 // Everything `serve` runs, in the order it is built and the reverse order it
@@ -285,6 +293,17 @@ class Appliance {
       }
     }
     runtime_ = std::make_unique<core::s3::StoreRuntime>(reconciler_->live(), env_.clock());
+    // The admin API verifies signatures exactly as S3 (same keys, region).
+    core::admin::AdminApiOptions admin_options;
+    admin_options.region = options.region;
+    auto admin = core::admin::AdminApi::Create(
+        env_, [this] { return reconciler_->live().Current(); }, *runtime_,
+        core::s3::RootCredential{root.user, root.password}, std::move(admin_options));
+    if (!admin) {
+      env_.log().Error("serve", "cannot start the admin API", {{"error", admin.error().message()}});
+      return 1;
+    }
+    routes_.SetAdmin(std::move(admin).value());
     auto s3 = core::s3::S3Api::Create(
         env_, *objects_, [this] { return reconciler_->live().Current(); }, *runtime_,
         core::s3::RootCredential{root.user, root.password}, std::move(options));

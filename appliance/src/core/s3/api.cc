@@ -174,21 +174,8 @@ base::Status S3Api::Impl::Run(const HttpRequest& request, const S3Request& s3,
                               const std::shared_ptr<const state::Snapshot>& snapshot,
                               BodyReader& body, ResponseWriter& response) {
   const base::WallTime now = env.clock().Now();
-  auto lookup = [&](std::string_view access_key) -> base::Result<auth::Credential> {
-    if (!root.access_key.empty() && access_key == root.access_key) {
-      return auth::Credential{root.secret_key, "root", std::nullopt};
-    }
-    const state::Credential* c =
-        snapshot != nullptr ? snapshot->FindCredential(access_key) : nullptr;
-    if (c == nullptr) return base::NotFound("unknown access key");
-    if (c->kind == state::CredentialKind::kStsSession) {
-      // Session credentials are verified by the STS layer (a later issue).
-      return MakeS3Error(S3ErrorCode::kInvalidToken, "Session credentials are not accepted.");
-    }
-    if (c->expires_at.has_value() && *c->expires_at <= now) {
-      return MakeS3Error(S3ErrorCode::kExpiredToken);
-    }
-    return auth::Credential{c->secret_key, c->principal, std::nullopt};
+  auto lookup = [&](std::string_view access_key) {
+    return LookupCredential(snapshot.get(), root, access_key, now);
   };
   COFFER_ASSIGN_OR_RETURN(const auth::Authentication authn, verifier->Verify(request, lookup, now));
   COFFER_ASSIGN_OR_RETURN(const Op op, Classify(request, s3));
@@ -232,6 +219,24 @@ base::Status S3Api::Impl::Run(const HttpRequest& request, const S3Request& s3,
     if (op != Op::kListBuckets || authorizer.type() == PrincipalType::kAnonymous) return allowed;
   }
   return kHandlers[static_cast<std::size_t>(op)].second(call);
+}
+
+base::Result<auth::Credential> LookupCredential(const state::Snapshot* snapshot,
+                                                const RootCredential& root,
+                                                std::string_view access_key, base::WallTime now) {
+  if (!root.access_key.empty() && access_key == root.access_key) {
+    return auth::Credential{root.secret_key, "root", std::nullopt};
+  }
+  const state::Credential* c = snapshot != nullptr ? snapshot->FindCredential(access_key) : nullptr;
+  if (c == nullptr) return base::NotFound("unknown access key");
+  if (c->kind == state::CredentialKind::kStsSession) {
+    // Session credentials are verified by the STS layer (a later issue).
+    return MakeS3Error(S3ErrorCode::kInvalidToken, "Session credentials are not accepted.");
+  }
+  if (c->expires_at.has_value() && *c->expires_at <= now) {
+    return MakeS3Error(S3ErrorCode::kExpiredToken);
+  }
+  return auth::Credential{c->secret_key, c->principal, std::nullopt};
 }
 
 // --- Call ---
