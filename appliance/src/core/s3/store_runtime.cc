@@ -44,4 +44,34 @@ base::Status StoreRuntime::ForgetBucket(std::string_view bucket) {
                       clock_.Now());
 }
 
+base::Status StoreRuntime::CreateServiceAccount(const state::RuntimeCredential& credential,
+                                                base::Random& random) {
+  return live_.Change(
+      [&](state::Store& store, const state::MasterKey& key) {
+        return store.PutServiceAccount(credential, key, random, clock_.Now());
+      },
+      clock_.Now());
+}
+
+base::Result<std::vector<state::ServiceAccountInfo>> StoreRuntime::ListServiceAccounts(
+    std::string_view parent) {
+  // LiveStore offers only Change (one writer at a time), so a listing also
+  // rebuilds the snapshot; listings are rare admin calls, so that is cheap
+  // enough and keeps the Store single-owner.
+  std::vector<state::ServiceAccountInfo> out;
+  COFFER_RETURN_IF_ERROR(live_.Change(
+      [&](state::Store& store, const state::MasterKey&) -> base::Status {
+        COFFER_ASSIGN_OR_RETURN(out, store.ListServiceAccounts(parent));
+        return base::Ok();
+      },
+      clock_.Now()));
+  return out;
+}
+
+base::Status StoreRuntime::DeleteServiceAccount(std::string_view access_key) {
+  return live_.Change([&](state::Store& store,
+                          const state::MasterKey&) { return store.DeleteServiceAccount(access_key); },
+                      clock_.Now());
+}
+
 }  // namespace coffer::core::s3

@@ -223,7 +223,8 @@ Response S3Harness::Send(std::string_view method, std::string_view target, Heade
   MemBodyReader reader(std::move(wire), content_length);
   CaptureWriter writer;
   writer.head = method == "HEAD";
-  api_->Serve(request, reader, writer);
+  Handler& handler = options.handler != nullptr ? *options.handler : *api_;
+  handler.Serve(request, reader, writer);
 
   Response r;
   r.status = writer.status;

@@ -128,6 +128,9 @@ struct SendOptions {
   // The socket peer and whether the connection is TLS, as the shell reports them.
   std::string remote_address = "127.0.0.1:50000";
   bool secure = false;
+  // The handler that serves the request (another API signed the same way,
+  // e.g. the admin API); the harness's S3 API when null.
+  Handler* handler = nullptr;
 };
 
 class S3Harness {

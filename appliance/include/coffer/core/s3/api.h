@@ -13,10 +13,13 @@
 #include <string>
 #include <vector>
 
+#include "coffer/base/random.h"
 #include "coffer/base/secret.h"
+#include "coffer/core/auth/verifier.h"
 #include "coffer/core/http.h"
 #include "coffer/core/storage/object_layer.h"
 #include "coffer/env/env.h"
+#include "coffer/state/store.h"
 
 namespace coffer::state {
 class Snapshot;
@@ -65,7 +68,27 @@ class RuntimeState {
                                            std::string_view kms_key) = 0;
   // Forgets the runtime settings of a deleted bucket.
   virtual base::Status ForgetBucket(std::string_view bucket) = 0;
+
+  // Service accounts (the admin API). The caller has checked the parent and
+  // validated the policy; the secret is encrypted with `random`. Errors:
+  // kAlreadyExists when the access key is taken.
+  virtual base::Status CreateServiceAccount(const state::RuntimeCredential& credential,
+                                            base::Random& random) = 0;
+  // Of `parent`, or all when empty; never with secrets.
+  virtual base::Result<std::vector<state::ServiceAccountInfo>> ListServiceAccounts(
+      std::string_view parent) = 0;
+  // kNotFound when absent.
+  virtual base::Status DeleteServiceAccount(std::string_view access_key) = 0;
 };
+
+// Resolves an access key for auth::Verifier, the same way for every API that
+// takes SigV4 (S3, admin): the root credential, then the snapshot's users and
+// service accounts (expired ones answer ExpiredToken). STS session keys are
+// refused (InvalidToken) until the STS layer verifies them. `snapshot` may be
+// null (only root is known).
+base::Result<auth::Credential> LookupCredential(const state::Snapshot* snapshot,
+                                                const RootCredential& root,
+                                                std::string_view access_key, base::WallTime now);
 
 class S3Api final : public Handler {
  public:

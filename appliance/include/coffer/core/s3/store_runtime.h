@@ -1,6 +1,6 @@
 #pragma once
-// The production RuntimeState: runtime-owned bucket settings written to the
-// IAM store through state::LiveStore (one transaction, then a snapshot swap).
+// The production RuntimeState: runtime-owned bucket settings and service
+// accounts written to the IAM store through state::LiveStore (one transaction, then a snapshot swap).
 
 #include "coffer/base/clock.h"
 #include "coffer/core/s3/api.h"
@@ -17,6 +17,11 @@ class StoreRuntime final : public RuntimeState {
   base::Status SetBucketEncryption(std::string_view bucket, std::string_view encryption,
                                    std::string_view kms_key) override;
   base::Status ForgetBucket(std::string_view bucket) override;
+  base::Status CreateServiceAccount(const state::RuntimeCredential& credential,
+                                    base::Random& random) override;
+  base::Result<std::vector<state::ServiceAccountInfo>> ListServiceAccounts(
+      std::string_view parent) override;
+  base::Status DeleteServiceAccount(std::string_view access_key) override;
 
  private:
   // Reads the runtime row (or a fresh one), lets `edit` change it, writes it
