@@ -290,6 +290,9 @@ class Appliance {
         if (auto it = appliance->fields.find("domains"); it != appliance->fields.end()) {
           options.domains = ParseJsonStringList(it->second);
         }
+        if (auto it = appliance->fields.find("trusted_proxies"); it != appliance->fields.end()) {
+          options.trusted_proxies = ParseJsonStringList(it->second);
+        }
       }
     }
     runtime_ = std::make_unique<core::s3::StoreRuntime>(reconciler_->live(), env_.clock());

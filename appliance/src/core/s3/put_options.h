@@ -33,7 +33,8 @@ inline constexpr std::string_view kOwnerDisplayName = "coffer";
 // S3's limit).
 base::Result<storage::PutOptions> PutOptionsFromHeaders(const HttpRequest& http);
 
-// Validates a tag set in x-amz-tagging form ("k1=v1&k2=v2", URL-encoded).
+// Validates a tag set in x-amz-tagging form ("k1=v1&k2=v2", URL-encoded) with
+// ParseTagQuery's rules (xml_bodies.h).
 // Errors: InvalidTag, as above.
 base::Status ValidateTagging(std::string_view tagging);
 

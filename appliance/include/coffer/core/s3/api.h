@@ -40,6 +40,9 @@ struct S3ApiOptions {
   std::size_t max_xml_body_bytes = 2u << 20;
   // Legacy Signature V2 (off: refused with a message naming V4).
   bool allow_sigv2 = false;
+  // CIDRs of reverse proxies whose X-Forwarded-For names the client for
+  // aws:SourceIp. Empty: the socket peer is the source, always.
+  std::vector<std::string> trusted_proxies;
 };
 
 // The root user: allowed everything, as MinIO's root.
