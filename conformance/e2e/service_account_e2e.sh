@@ -41,13 +41,16 @@ EOF
 
 start_coffer "$repo"
 
-# admin KEY SECRET METHOD PATH [BODY]: a SigV4-signed admin request (curl signs
-# it, x-amz-content-sha256 included); prints the body, then the status on the
-# last line.
+# admin KEY SECRET METHOD PATH [BODY]: a SigV4-signed admin request (curl
+# signs it; curl 7.88 does not add x-amz-content-sha256 itself, so the body's
+# hash is passed and signed as a header); prints the body, then the status on
+# the last line.
 admin() {
   local key=$1 secret=$2 method=$3 path=$4 body=${5:-}
+  local hash
+  hash=$(printf '%s' "$body" | sha256sum | cut -d' ' -f1)
   local args=(-sS -m "$E2E_CALL_TIMEOUT" -X "$method" --aws-sigv4 "aws:amz:us-east-1:s3"
-    --user "$key:$secret" -w '\n%{http_code}')
+    --user "$key:$secret" -H "x-amz-content-sha256: $hash" -w '\n%{http_code}')
   if [[ -n "$body" ]]; then
     args+=(-H 'content-type: application/json' --data-binary "$body")
   fi
