@@ -191,6 +191,8 @@ struct User {
   std::string name;
   bool enabled = true;
   std::vector<std::string> policies;
+  // Memberships declared on the user ("groups = [...]") rather than on the group.
+  std::vector<std::string> groups;
 };
 
 struct Group {
@@ -225,6 +227,7 @@ struct Config {
       out += "[users." + u.name + "]\nsecret = \"env:SECRET_" + u.name + "\"\n";
       if (!u.enabled) out += "enabled = false\n";
       out += "policies = " + json(u.policies).dump() + "\n";
+      if (!u.groups.empty()) out += "groups = " + json(u.groups).dump() + "\n";
     }
     for (const Group& g : groups) {
       out += "[groups." + g.name + "]\nmembers = " + json(g.members).dump() +
@@ -254,12 +257,19 @@ Config GenConfig() {
   for (const auto& [name, doc] : c.policies) pool.push_back(name);
   const int disabled = OneIn(2) ? *rc::gen::inRange(0, user_count) : -1;
   for (int i = 0; i < user_count; ++i) {
-    c.users.push_back(User{names[static_cast<std::size_t>(i)], i != disabled, Subset(pool, 3)});
+    User user;
+    user.name = names[static_cast<std::size_t>(i)];
+    user.enabled = i != disabled;
+    user.policies = Subset(pool, 3);
+    c.users.push_back(std::move(user));
   }
   const int group_count = *rc::gen::inRange(0, 3);
   for (int i = 0; i < group_count; ++i) {
     c.groups.push_back(
         Group{"g" + std::to_string(i), !OneIn(5), Subset(names, 2), Subset(pool, 3)});
+    for (User& u : c.users) {
+      if (OneIn(4)) u.groups.push_back(c.groups.back().name);
+    }
   }
   for (const std::string& b : kBuckets) {
     Bucket bucket{b, std::nullopt,
@@ -427,7 +437,8 @@ class Predictor {
     std::set<std::string> names(user.policies.begin(), user.policies.end());
     for (const Group& g : config_.groups) {
       const bool member =
-          std::find(g.members.begin(), g.members.end(), user.name) != g.members.end();
+          std::find(g.members.begin(), g.members.end(), user.name) != g.members.end() ||
+          std::find(user.groups.begin(), user.groups.end(), g.name) != user.groups.end();
       if (g.enabled && member) names.insert(g.policies.begin(), g.policies.end());
     }
     std::vector<json> out;
