@@ -299,6 +299,7 @@ class Appliance {
     // The admin API verifies signatures exactly as S3 (same keys, region).
     core::admin::AdminApiOptions admin_options;
     admin_options.region = options.region;
+    admin_options.trusted_proxies = options.trusted_proxies;
     auto admin = core::admin::AdminApi::Create(
         env_, [this] { return reconciler_->live().Current(); }, *runtime_,
         core::s3::RootCredential{root.user, root.password}, std::move(admin_options));

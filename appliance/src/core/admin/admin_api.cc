@@ -254,7 +254,8 @@ Reply AdminApi::Impl::Route(const HttpRequest& request, BodyReader& body) {
   }
 
   const bool is_root = !root.access_key.empty() && authn->access_key == root.access_key;
-  s3::Authorizer authorizer(snapshot.get(), *authn, is_root, request, parsed, now);
+  s3::Authorizer authorizer(snapshot.get(), *authn, is_root, request, parsed, now,
+                            options.trusted_proxies);
   Call call{request, body, *authn, snapshot.get(), authorizer, parsed, is_root, now};
 
   const std::string_view path = parsed.path;

@@ -39,6 +39,13 @@ json = '''{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:*
 json = '''{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
   "Action":["admin:CreateServiceAccount","admin:ListServiceAccounts",
             "admin:RemoveServiceAccount"]}]}'''
+[users.lanops]
+secret = "env:LANOPS"
+policies = ["sa-admin-lan"]
+[policies.sa-admin-lan]
+json = '''{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
+  "Action":"admin:ListServiceAccounts",
+  "Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}]}'''
 [buckets.photos]
 [buckets.scratch]
 )";
@@ -46,7 +53,8 @@ json = '''{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
 const std::map<std::string, std::string> kSecrets = {{"ALICE", "alice-secret-key"},
                                                      {"BOB", "bob-secret-key"},
                                                      {"OPS", "ops-secret-key"},
-                                                     {"OFF", "off-secret-key"}};
+                                                     {"OFF", "off-secret-key"},
+                                                     {"LANOPS", "lanops-secret-key"}};
 
 constexpr std::string_view kPath = "/coffer/admin/v1/service-accounts";
 
@@ -250,6 +258,16 @@ TEST_F(AdminApiTest, AnotherUsersAccountsNeedAdminActions) {
   EXPECT_EQ(Admin("POST", kPath, json{{"parent", "off"}}.dump()).status, 400u);
   // A disabled user cannot act at all.
   EXPECT_EQ(Admin("POST", kPath, "{}", AsUser("off")).status, 403u);
+}
+
+TEST_F(AdminApiTest, AdminActionsSeeTheRequestsConditionContext) {
+  const std::string target = std::string(kPath) + "?user=bob";
+  SendOptions from_lan = AsUser("lanops");
+  from_lan.remote_address = "10.1.2.3:40000";
+  EXPECT_EQ(Admin("GET", target, "", from_lan).status, 200u);
+  EXPECT_EQ(Admin("GET", target, "", AsUser("lanops")).status, 403u);  // From 127.0.0.1.
+  // The condition allows listing only.
+  EXPECT_EQ(Admin("POST", kPath, json{{"parent", "bob"}}.dump(), from_lan).status, 403u);
 }
 
 TEST_F(AdminApiTest, ServiceAccountsCannotManageServiceAccounts) {

@@ -18,6 +18,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "coffer/base/result.h"
 #include "coffer/core/http.h"
@@ -34,6 +35,9 @@ struct AdminApiOptions {
   std::string region = "us-east-1";
   // Largest JSON request body.
   std::size_t max_body_bytes = 64 * 1024;
+  // The S3 API's trusted reverse proxies (S3ApiOptions::trusted_proxies), so
+  // aws:SourceIp in an admin:* condition means what it means for S3.
+  std::vector<std::string> trusted_proxies;
 };
 
 class AdminApi final : public Handler {
