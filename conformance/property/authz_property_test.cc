@@ -1,6 +1,7 @@
 // The authorization property of issue #7, checked end to end through the real request core:
 // for a random GitOps config (users, groups, policies, bucket policies, anonymous shortcuts)
-// and random requests (who, which operation, bucket, key, TLS, source address), the appliance
+// and random requests (who, which operation, bucket, key, TLS, source address, maybe an
+// X-Forwarded-For behind a trusted proxy or from a client spoofing one), the appliance
 // allows exactly when the reference evaluator in conformance/reference allows.
 //
 // Each case installs its config into the S3 test harness exactly as the daemon's reconcile
@@ -295,7 +296,8 @@ struct Request {
   bool delimiter = false;             // ListObjectsV2 only.
   bool presigned = false;             // Query-string auth (signed callers only).
   bool secure = false;
-  std::string ip;
+  std::string ip;         // The socket peer.
+  std::string forwarded;  // An X-Forwarded-For header, or empty for none.
 
   std::string Describe() const {
     std::string out = who == Who::kRoot ? "root" : who == Who::kAnonymous ? "anonymous" : user;
@@ -307,6 +309,7 @@ struct Request {
     if (presigned) out += " presigned";
     out += secure ? " https" : " http";
     out += " from " + ip;
+    if (!forwarded.empty()) out += " x-forwarded-for: " + forwarded;
     return out;
   }
 };
@@ -335,6 +338,10 @@ Request GenRequest(const Config& c) {
   r.presigned = r.who != Who::kAnonymous && OneIn(4);
   r.secure = *rc::gen::arbitrary<bool>();
   r.ip = Pick<std::string>({"127.0.0.1", "10.1.2.3", "10.2.0.1", "192.168.1.7"});
+  if (OneIn(3)) {
+    r.forwarded = Pick<std::string>({"10.1.2.3", "192.168.1.7, 10.2.0.1", "10.2.0.1, 127.0.0.1",
+                                     "10.1.2.3, not-an-address", "127.0.0.1"});
+  }
   return r;
 }
 
@@ -352,6 +359,33 @@ std::string QueryEncode(const std::string& v) {
 }
 
 // --- The prediction ---
+
+// The harness trusts one reverse proxy, 127.0.0.1. The client's address is the peer, unless
+// the peer is that proxy: then it is the rightmost X-Forwarded-For hop that is not the proxy
+// itself (a malformed hop ends the walk at the last good one). SECURITY: anyone else's
+// X-Forwarded-For is ignored, so a client cannot choose its own aws:SourceIp.
+constexpr const char* kTrustedProxy = "127.0.0.1";
+
+std::string SourceIpOf(const Request& r) {
+  if (r.ip != kTrustedProxy || r.forwarded.empty()) return r.ip;
+  std::vector<std::string> hops;
+  std::string hop;
+  for (char ch : r.forwarded + ",") {
+    if (ch == ',') {
+      hops.push_back(hop);
+      hop.clear();
+    } else if (ch != ' ') {
+      hop += ch;
+    }
+  }
+  std::string chosen = r.ip;
+  for (auto it = hops.rbegin(); it != hops.rend(); ++it) {
+    if (*it == "not-an-address") break;
+    chosen = *it;
+    if (*it != kTrustedProxy) break;
+  }
+  return chosen;
+}
 
 struct Outcome {
   bool allowed = false;
@@ -452,7 +486,7 @@ class Predictor {
     q.action = ActionOf(r.op);
     q.anonymous = r.who == Who::kAnonymous;
     auto& ctx = q.context;
-    ctx["aws:sourceip"] = {r.ip};
+    ctx["aws:sourceip"] = {SourceIpOf(r)};
     ctx["aws:securetransport"] = {r.secure ? "true" : "false"};
     const base::WallTime now = harness_.env().Now();
     ctx["aws:currenttime"] = {env::FormatRfc3339(now)};
@@ -536,7 +570,9 @@ Seen Send(S3Harness& h, const Request& r) {
   }
   o.secure = r.secure;
   o.remote_address = r.ip + ":40000";
-  const Response resp = h.Send(method, target, {}, Predictor::BodyOf(r), o);
+  HeaderList headers;
+  if (!r.forwarded.empty()) headers.emplace_back("x-forwarded-for", r.forwarded);
+  const Response resp = h.Send(method, target, std::move(headers), Predictor::BodyOf(r), o);
   Seen s{resp.status, resp.Code(), {}, resp.body.substr(0, 400)};
   if (r.op == "ListBuckets" && resp.status == 200) {
     for (std::size_t at = resp.body.find("<Name>"); at != std::string::npos;
@@ -585,8 +621,14 @@ Stats& GlobalStats() {
 
 // One harness for the whole run: buckets bk1 and bk2 stay in the object layer, and each case
 // installs its config over the previous one (apply prunes what the new config drops).
+S3ApiOptions ProxyOptions() {
+  S3ApiOptions options;
+  options.trusted_proxies = {std::string(kTrustedProxy) + "/32"};
+  return options;
+}
+
 S3Harness& SharedHarness() {
-  static S3Harness harness;
+  static S3Harness harness(ProxyOptions());
   static const bool made = [] {
     for (const std::string& b : kBuckets) harness.MakeBucket(b);
     return true;
