@@ -182,8 +182,7 @@ base::Status S3Api::Impl::Run(const HttpRequest& request, const S3Request& s3,
   const OpSpec& spec = SpecOf(op);
   const bool is_root = authn.kind != auth::AuthKind::kAnonymous && !root.access_key.empty() &&
                        authn.access_key == root.access_key;
-  Authorizer authorizer(snapshot.get(), authn, is_root, request, s3, now,
-                        options.trusted_proxies);
+  Authorizer authorizer(snapshot.get(), authn, is_root, request, s3, now, options.trusted_proxies);
   if (op == Op::kListObjects || op == Op::kListObjectsV2 || op == Op::kListObjectVersions) {
     authorizer.context().Add("s3:prefix", s3.Query("prefix").value_or(""));
     if (auto d = s3.Query("delimiter")) authorizer.context().Add("s3:delimiter", *d);

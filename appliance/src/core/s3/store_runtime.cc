@@ -69,9 +69,11 @@ base::Result<std::vector<state::ServiceAccountInfo>> StoreRuntime::ListServiceAc
 }
 
 base::Status StoreRuntime::DeleteServiceAccount(std::string_view access_key) {
-  return live_.Change([&](state::Store& store,
-                          const state::MasterKey&) { return store.DeleteServiceAccount(access_key); },
-                      clock_.Now());
+  return live_.Change(
+      [&](state::Store& store, const state::MasterKey&) {
+        return store.DeleteServiceAccount(access_key);
+      },
+      clock_.Now());
 }
 
 }  // namespace coffer::core::s3

@@ -88,7 +88,7 @@ struct ServiceAccountInfo {
 // declare (PutBucketPolicy, PutBucketEncryption): a runtime-owned bucket row.
 struct RuntimeBucket {
   std::string name;
-  std::string policy;              // Bucket policy JSON, validated by the caller; may be empty.
+  std::string policy;               // Bucket policy JSON, validated by the caller; may be empty.
   std::string encryption = "none";  // none | sse-s3 | sse-kms
   std::string kms_key;
 };

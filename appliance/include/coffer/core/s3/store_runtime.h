@@ -1,6 +1,7 @@
 #pragma once
 // The production RuntimeState: runtime-owned bucket settings and service
-// accounts written to the IAM store through state::LiveStore (one transaction, then a snapshot swap).
+// accounts written to the IAM store through state::LiveStore (one transaction, then a snapshot
+// swap).
 
 #include "coffer/base/clock.h"
 #include "coffer/core/s3/api.h"
