@@ -80,7 +80,8 @@ json GenCondition() {
   const int family = *rc::gen::inRange(0, 10);
   if (family <= 1) {
     const std::string op = Pick<std::string>({"IpAddress", "NotIpAddress"});
-    const auto cidrs = Subset({"10.0.0.0/8", "10.1.0.0/16", "192.168.1.0/24", "127.0.0.1/32"}, 2);
+    const auto cidrs = Subset(
+        {"10.0.0.0/8", "10.1.0.0/16", "192.168.1.0/24", "127.0.0.1/32", "2001:db8::/32", "::1"}, 2);
     return json{
         {op, {{"aws:SourceIp", cidrs.empty() ? std::vector<std::string>{"10.0.0.0/8"} : cidrs}}}};
   }
@@ -337,7 +338,9 @@ Request GenRequest(const Config& c) {
   }
   r.presigned = r.who != Who::kAnonymous && OneIn(4);
   r.secure = *rc::gen::arbitrary<bool>();
-  r.ip = Pick<std::string>({"127.0.0.1", "10.1.2.3", "10.2.0.1", "192.168.1.7"});
+  // IPv6 peers too: an IPv6 address is outside every IPv4 range (and vice versa).
+  r.ip =
+      Pick<std::string>({"127.0.0.1", "10.1.2.3", "10.2.0.1", "192.168.1.7", "::1", "2001:db8::5"});
   if (OneIn(3)) {
     r.forwarded = Pick<std::string>({"10.1.2.3", "192.168.1.7, 10.2.0.1", "10.2.0.1, 127.0.0.1",
                                      "10.1.2.3, not-an-address", "127.0.0.1"});
@@ -569,7 +572,7 @@ Seen Send(S3Harness& h, const Request& r) {
     o.secret_key = SecretOf(r.user);
   }
   o.secure = r.secure;
-  o.remote_address = r.ip + ":40000";
+  o.remote_address = r.ip.find(':') != std::string::npos ? "[" + r.ip + "]:40000" : r.ip + ":40000";
   HeaderList headers;
   if (!r.forwarded.empty()) headers.emplace_back("x-forwarded-for", r.forwarded);
   const Response resp = h.Send(method, target, std::move(headers), Predictor::BodyOf(r), o);

@@ -167,16 +167,28 @@ std::optional<bool> Boolean(const std::string& s) {
   return std::nullopt;
 }
 
-// IPv4 CIDR containment with inet_pton; a bare address is a /32.
+// CIDR containment with inet_pton, IPv4 and IPv6; a bare address is a /32 or
+// /128. An address of the other family is outside the block (an IPv6 client
+// does not match an IPv4 range, as AWS's S3 IPv6 guide implies).
 std::optional<bool> InCidr(const std::string& cidr, const std::string& ip) {
   const size_t slash = cidr.find('/');
-  in_addr net{};
-  in_addr addr{};
-  if (inet_pton(AF_INET, cidr.substr(0, slash).c_str(), &net) != 1) return std::nullopt;
-  if (inet_pton(AF_INET, ip.c_str(), &addr) != 1) return std::nullopt;
-  const int bits = slash == std::string::npos ? 32 : std::atoi(cidr.c_str() + slash + 1);
-  const uint32_t mask = bits == 0 ? 0 : ~uint32_t{0} << (32 - bits);
-  return (ntohl(net.s_addr) & mask) == (ntohl(addr.s_addr) & mask);
+  const std::string net_text = cidr.substr(0, slash);
+  unsigned char net[16] = {};
+  unsigned char addr[16] = {};
+  const bool net_v6 = net_text.find(':') != std::string::npos;
+  const bool addr_v6 = ip.find(':') != std::string::npos;
+  if (inet_pton(net_v6 ? AF_INET6 : AF_INET, net_text.c_str(), net) != 1) return std::nullopt;
+  if (inet_pton(addr_v6 ? AF_INET6 : AF_INET, ip.c_str(), addr) != 1) return std::nullopt;
+  if (net_v6 != addr_v6) return false;
+  const int max_bits = net_v6 ? 128 : 32;
+  const int bits = slash == std::string::npos ? max_bits : std::atoi(cidr.c_str() + slash + 1);
+  if (bits < 0 || bits > max_bits) return std::nullopt;
+  for (int i = 0; i < bits; ++i) {
+    const int byte = i / 8;
+    const int mask = 0x80 >> (i % 8);
+    if ((net[byte] & mask) != (addr[byte] & mask)) return false;
+  }
+  return true;
 }
 
 struct Operator {

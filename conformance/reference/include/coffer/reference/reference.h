@@ -10,8 +10,8 @@
 // MinIO), a condition that cannot be evaluated makes a Deny apply and an Allow not apply, and a
 // policy variable with several values cannot be evaluated.
 //
-// Supported operators: the String, Numeric, Date, Bool, IpAddress (IPv4), Arn and Null families,
-// with IfExists and ForAnyValue:/ForAllValues:. Anything else is reported as unsupported.
+// Supported operators: the String, Numeric, Date, Bool, IpAddress (IPv4 and IPv6), Arn and Null
+// families, with IfExists and ForAnyValue:/ForAllValues:. Anything else is reported as unsupported.
 
 #include <map>
 #include <string>
