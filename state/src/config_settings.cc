@@ -3,6 +3,7 @@
 
 #include <map>
 
+#include "coffer/policy/ip_range.h"
 #include "coffer/state/settings_schema.h"
 
 #include "loader_internal.h"
@@ -71,7 +72,20 @@ void ReadField(TableReader& r, const FieldSpec& field, std::string_view key, Set
     }
     case FieldType::kStringList:
     case FieldType::kPolicyList:
-      if (auto v = r.StringList(key)) obj.fields[name] = ToJsonArray(*v);
+      if (auto v = r.StringList(key)) {
+        if (name == "trusted_proxies") {
+          // Caught here, not at serve time: a bad range would silently never match.
+          for (const std::string& range : *v) {
+            if (!policy::IsValidRange(range)) {
+              ctx.Error(r.table().get(key)->source(), r.context() + "." + std::string(key) + ": '" +
+                                                          range +
+                                                          "' is not an IP address or CIDR block");
+              return;
+            }
+          }
+        }
+        obj.fields[name] = ToJsonArray(*v);
+      }
       return;
     case FieldType::kInt:
       if (auto v = r.Int(key)) obj.fields[name] = std::to_string(*v);

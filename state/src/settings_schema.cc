@@ -12,6 +12,7 @@ std::vector<SettingsSpec> BuildSpecs() {
                    {{"region", T::kString},
                     {"domains", T::kStringList},
                     {"trusted_proxies", T::kStringList},
+                    {"allow_sigv2", T::kBool},
                     {"listen", T::kStringList},
                     {"drives", T::kStringList},
                     {"erasure.set_drive_count", T::kInt},

@@ -76,6 +76,19 @@ TEST(ConfigLoader, ReportsEveryErrorWithPositions) {
   EXPECT_EQ(all.find("hunter2"), std::string::npos);
 }
 
+TEST(ConfigLoader, TrustedProxiesMustBeAddressesOrBlocks) {
+  ConfigLoad good = LoadConfig(
+      Tree({{"a.toml",
+             "[appliance]\ntrusted_proxies = [\"10.0.0.0/8\", \"::1\"]\nallow_sigv2 = false\n"}}));
+  EXPECT_TRUE(good.ok()) << FormatErrors(good.errors);
+  ConfigLoad bad =
+      LoadConfig(Tree({{"a.toml", "[appliance]\ntrusted_proxies = [\"10.0.0.0/8\", \"lan\"]\n"}}));
+  ASSERT_FALSE(bad.ok());
+  const std::string all = FormatErrors(bad.errors);
+  EXPECT_NE(all.find("a.toml:2:1"), std::string::npos) << all;
+  EXPECT_NE(all.find("'lan' is not an IP address or CIDR block"), std::string::npos) << all;
+}
+
 TEST(ConfigLoader, DanglingReferencesAreErrors) {
   ConfigLoad load = LoadConfig(Tree({{"x.toml", R"(
 [users.alice]

@@ -293,6 +293,9 @@ class Appliance {
         if (auto it = appliance->fields.find("trusted_proxies"); it != appliance->fields.end()) {
           options.trusted_proxies = ParseJsonStringList(it->second);
         }
+        if (auto it = appliance->fields.find("allow_sigv2"); it != appliance->fields.end()) {
+          options.allow_sigv2 = it->second == "true";  // Legacy clients only; off by default.
+        }
       }
     }
     runtime_ = std::make_unique<core::s3::StoreRuntime>(reconciler_->live(), env_.clock());
