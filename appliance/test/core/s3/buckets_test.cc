@@ -18,29 +18,6 @@ using testing::S3Harness;
 using testing::SendOptions;
 
 // Every text of <name> elements (without attributes) in document order.
-// True for S3's listing timestamp form "2006-01-02T15:04:05.000Z".
-bool IsIso8601Millis(const std::string& s) {
-  const std::string_view shape = "dddd-dd-ddTdd:dd:dd.dddZ";
-  if (s.size() != shape.size()) return false;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const bool ok = shape[i] == 'd' ? (s[i] >= '0' && s[i] <= '9') : s[i] == shape[i];
-    if (!ok) return false;
-  }
-  return true;
-}
-
-std::vector<std::string> Texts(const std::string& body, const std::string& name) {
-  std::vector<std::string> out;
-  const std::string open = "<" + name + ">";
-  const std::string close = "</" + name + ">";
-  for (auto b = body.find(open); b != std::string::npos; b = body.find(open, b + 1)) {
-    const auto e = body.find(close, b);
-    if (e == std::string::npos) break;
-    out.push_back(body.substr(b + open.size(), e - b - open.size()));
-  }
-  return out;
-}
-
 // alice may list bkt-a only; nobody may do anything.
 constexpr std::string_view kConfig = R"(
 [users.alice]
@@ -96,12 +73,12 @@ TEST(Buckets, ListBucketsShowsOwnerAndEveryBucketByName) {
   const Response r = h.Get("/");
   ASSERT_EQ(r.status, 200u) << r.body;
   EXPECT_EQ(r.Header("content-type"), "application/xml");
-  EXPECT_EQ(Texts(r.body, "Name"), (std::vector<std::string>{"bkt-a", "bkt-b"}));
+  EXPECT_EQ(testing::XmlTexts(r.body, "Name"), (std::vector<std::string>{"bkt-a", "bkt-b"}));
   EXPECT_EQ(r.XmlText("DisplayName"), "coffer");
   EXPECT_EQ(r.XmlText("ID").size(), 64u);
-  const auto dates = Texts(r.body, "CreationDate");
+  const auto dates = testing::XmlTexts(r.body, "CreationDate");
   ASSERT_EQ(dates.size(), 2u);
-  EXPECT_TRUE(IsIso8601Millis(dates[0])) << dates[0];
+  EXPECT_TRUE(testing::IsIso8601Millis(dates[0])) << dates[0];
 }
 
 TEST(Buckets, ListBucketsWithoutListAllMyBucketsShowsOnlyListableBuckets) {
@@ -111,7 +88,7 @@ TEST(Buckets, ListBucketsWithoutListAllMyBucketsShowsOnlyListableBuckets) {
   ASSERT_TRUE(h.InstallConfig(kConfig, kSecrets).has_value());
   const Response alice = h.Send("GET", "/", {}, "", As("alice", "alice-secret-value-0123"));
   ASSERT_EQ(alice.status, 200u) << alice.body;
-  EXPECT_EQ(Texts(alice.body, "Name"), std::vector<std::string>{"bkt-a"});
+  EXPECT_EQ(testing::XmlTexts(alice.body, "Name"), std::vector<std::string>{"bkt-a"});
 
   const Response nobody = h.Send("GET", "/", {}, "", As("nobody", "nobody-secret-value-0123"));
   EXPECT_EQ(nobody.status, 403u);
@@ -289,7 +266,7 @@ TEST(Buckets, GetBucketAclIsTheCannedOwnerFullControl) {
   EXPECT_NE(r.body.find("<AccessControlPolicy"), std::string::npos);
   EXPECT_EQ(r.XmlText("Permission"), "FULL_CONTROL");
   EXPECT_NE(r.body.find("xsi:type=\"CanonicalUser\""), std::string::npos);
-  EXPECT_EQ(Texts(r.body, "ID").size(), 2u);
+  EXPECT_EQ(testing::XmlTexts(r.body, "ID").size(), 2u);
   EXPECT_EQ(h.Get("/nope-bkt?acl").Code(), "NoSuchBucket");
 }
 

@@ -90,6 +90,28 @@ std::string Response::Code() const {
   return XmlText("Code");
 }
 
+std::vector<std::string> XmlTexts(const std::string& body, const std::string& name) {
+  std::vector<std::string> out;
+  const std::string open = "<" + name + ">";
+  const std::string close = "</" + name + ">";
+  for (auto b = body.find(open); b != std::string::npos; b = body.find(open, b + 1)) {
+    const auto e = body.find(close, b);
+    if (e == std::string::npos) break;
+    out.push_back(body.substr(b + open.size(), e - b - open.size()));
+  }
+  return out;
+}
+
+bool IsIso8601Millis(const std::string& s) {
+  const std::string_view shape = "dddd-dd-ddTdd:dd:dd.dddZ";
+  if (s.size() != shape.size()) return false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const bool ok = shape[i] == 'd' ? (s[i] >= '0' && s[i] <= '9') : s[i] == shape[i];
+    if (!ok) return false;
+  }
+  return true;
+}
+
 // --- S3Harness ---
 
 S3Harness::S3Harness(S3ApiOptions options)

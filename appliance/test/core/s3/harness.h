@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "coffer/base/secret.h"
 #include "coffer/core/auth/crypto.h"
@@ -132,6 +133,11 @@ struct SendOptions {
   // e.g. the admin API); the harness's S3 API when null.
   Handler* handler = nullptr;
 };
+
+// Every text of <name> elements (without attributes) in document order.
+std::vector<std::string> XmlTexts(const std::string& body, const std::string& name);
+// True for S3's listing timestamp form "2006-01-02T15:04:05.000Z".
+bool IsIso8601Millis(const std::string& s);
 
 class S3Harness {
  public:

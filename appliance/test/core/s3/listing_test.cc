@@ -17,29 +17,6 @@ namespace {
 using testing::Response;
 using testing::S3Harness;
 
-// True for S3's listing timestamp form "2006-01-02T15:04:05.000Z".
-bool IsIso8601Millis(const std::string& s) {
-  const std::string_view shape = "dddd-dd-ddTdd:dd:dd.dddZ";
-  if (s.size() != shape.size()) return false;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const bool ok = shape[i] == 'd' ? (s[i] >= '0' && s[i] <= '9') : s[i] == shape[i];
-    if (!ok) return false;
-  }
-  return true;
-}
-
-std::vector<std::string> Texts(const std::string& body, const std::string& name) {
-  std::vector<std::string> out;
-  const std::string open = "<" + name + ">";
-  const std::string close = "</" + name + ">";
-  for (auto b = body.find(open); b != std::string::npos; b = body.find(open, b + 1)) {
-    const auto e = body.find(close, b);
-    if (e == std::string::npos) break;
-    out.push_back(body.substr(b + open.size(), e - b - open.size()));
-  }
-  return out;
-}
-
 // Percent-encodes a query value (everything but unreserved characters).
 std::string Enc(std::string_view in) {
   static constexpr char kHex[] = "0123456789ABCDEF";
@@ -84,8 +61,8 @@ TEST_F(ListingTest, V1ListsContentsAndCommonPrefixes) {
   Put("c");
   const Response r = h_.Get("/bkt?delimiter=%2F");
   ASSERT_EQ(r.status, 200u) << r.body;
-  EXPECT_EQ(Texts(r.body, "Key"), (std::vector<std::string>{"a", "c"}));
-  EXPECT_EQ(Texts(r.body, "Prefix"), (std::vector<std::string>{"", "b/"}));
+  EXPECT_EQ(testing::XmlTexts(r.body, "Key"), (std::vector<std::string>{"a", "c"}));
+  EXPECT_EQ(testing::XmlTexts(r.body, "Prefix"), (std::vector<std::string>{"", "b/"}));
   EXPECT_EQ(r.XmlText("Name"), "bkt");
   EXPECT_EQ(r.XmlText("Delimiter"), "/");
   EXPECT_EQ(r.XmlText("MaxKeys"), "1000");
@@ -94,11 +71,11 @@ TEST_F(ListingTest, V1ListsContentsAndCommonPrefixes) {
   EXPECT_EQ(r.XmlText("Size"), "5");
   EXPECT_EQ(r.XmlText("StorageClass"), "STANDARD");
   EXPECT_EQ(r.XmlText("DisplayName"), "coffer");
-  EXPECT_TRUE(IsIso8601Millis(r.XmlText("LastModified")));
+  EXPECT_TRUE(testing::IsIso8601Millis(r.XmlText("LastModified")));
   EXPECT_EQ(r.body.find("<NextMarker>"), std::string::npos);
 
   const Response prefixed = h_.Get("/bkt?prefix=b%2F");
-  EXPECT_EQ(Texts(prefixed.body, "Key"), (std::vector<std::string>{"b/1", "b/2"}));
+  EXPECT_EQ(testing::XmlTexts(prefixed.body, "Key"), (std::vector<std::string>{"b/1", "b/2"}));
 }
 
 TEST_F(ListingTest, V1PaginationVisitsEveryKeyOnce) {
@@ -110,7 +87,7 @@ TEST_F(ListingTest, V1PaginationVisitsEveryKeyOnce) {
     const Response r = h_.Get("/bkt?max-keys=5&marker=" + Enc(marker));
     ASSERT_EQ(r.status, 200u) << r.body;
     EXPECT_EQ(r.XmlText("Marker"), marker);
-    const auto got = Texts(r.body, "Key");
+    const auto got = testing::XmlTexts(r.body, "Key");
     EXPECT_LE(got.size(), 5u);
     seen.insert(seen.end(), got.begin(), got.end());
     if (r.XmlText("IsTruncated") == "false") break;
@@ -129,8 +106,8 @@ TEST_F(ListingTest, V1PaginationWithDelimiterUsesNextMarker) {
   for (; pages < 20; ++pages) {
     const Response r = h_.Get("/bkt?max-keys=2&delimiter=%2F&marker=" + Enc(marker));
     ASSERT_EQ(r.status, 200u) << r.body;
-    for (const auto& k : Texts(r.body, "Key")) seen.push_back(k);
-    for (const auto& p : Texts(r.body, "Prefix")) {
+    for (const auto& k : testing::XmlTexts(r.body, "Key")) seen.push_back(k);
+    for (const auto& p : testing::XmlTexts(r.body, "Prefix")) {
       if (!p.empty()) seen.push_back(p);
     }
     if (r.XmlText("IsTruncated") == "false") break;
@@ -152,7 +129,7 @@ TEST_F(ListingTest, V2PaginationVisitsEveryKeyOnceWithOpaqueTokens) {
     if (!token.empty()) target += "&continuation-token=" + Enc(token);
     const Response r = h_.Get(target);
     ASSERT_EQ(r.status, 200u) << r.body;
-    const auto got = Texts(r.body, "Key");
+    const auto got = testing::XmlTexts(r.body, "Key");
     EXPECT_EQ(r.XmlText("KeyCount"), std::to_string(got.size()));
     EXPECT_EQ(r.XmlText("ContinuationToken"), token);
     EXPECT_EQ(r.body.find("<Owner>"), std::string::npos);  // Only with fetch-owner.
@@ -173,10 +150,10 @@ TEST_F(ListingTest, V2StartAfterFetchOwnerAndKeyCountWithPrefixes) {
   for (const auto& k : {"a", "b/1", "b/2", "c", "d"}) Put(k);
   const Response r = h_.Get("/bkt?list-type=2&start-after=a&delimiter=%2F&fetch-owner=true");
   ASSERT_EQ(r.status, 200u) << r.body;
-  EXPECT_EQ(Texts(r.body, "Key"), (std::vector<std::string>{"c", "d"}));
+  EXPECT_EQ(testing::XmlTexts(r.body, "Key"), (std::vector<std::string>{"c", "d"}));
   EXPECT_EQ(r.XmlText("StartAfter"), "a");
   EXPECT_EQ(r.XmlText("KeyCount"), "3");  // c, d and the prefix b/.
-  EXPECT_EQ(Texts(r.body, "Owner").size(), 2u);
+  EXPECT_EQ(testing::XmlTexts(r.body, "Owner").size(), 2u);
 
   const Response bad = h_.Get("/bkt?list-type=2&continuation-token=not-a-token");
   EXPECT_EQ(bad.status, 400u);
@@ -195,7 +172,7 @@ TEST_F(ListingTest, EncodingTypeUrlEncodesKeysWithSpacesAndUnicode) {
 
   const Response v2 = h_.Get("/bkt?list-type=2&encoding-type=url&delimiter=%20");
   ASSERT_EQ(v2.status, 200u) << v2.body;
-  EXPECT_EQ(Texts(v2.body, "Prefix"), (std::vector<std::string>{"", "dir%20"}));
+  EXPECT_EQ(testing::XmlTexts(v2.body, "Prefix"), (std::vector<std::string>{"", "dir%20"}));
   EXPECT_EQ(v2.XmlText("Delimiter"), "%20");
 
   const Response plain = h_.Get("/bkt?prefix=" + Enc("dir one/"));
@@ -215,11 +192,11 @@ TEST_F(ListingTest, MaxKeysMustBeANonNegativeNumber) {
   }
   const Response zero = h_.Get("/bkt?max-keys=0");
   ASSERT_EQ(zero.status, 200u) << zero.body;
-  EXPECT_TRUE(Texts(zero.body, "Key").empty());
+  EXPECT_TRUE(testing::XmlTexts(zero.body, "Key").empty());
   EXPECT_EQ(zero.XmlText("MaxKeys"), "0");
   const Response big = h_.Get("/bkt?max-keys=5000");
   EXPECT_EQ(big.XmlText("MaxKeys"), "1000");
-  EXPECT_EQ(Texts(big.body, "Key").size(), 1u);
+  EXPECT_EQ(testing::XmlTexts(big.body, "Key").size(), 1u);
 }
 
 TEST_F(ListingTest, ListingAMissingBucketIsNoSuchBucket) {
@@ -243,14 +220,15 @@ TEST_F(ListingTest, VersionsShowVersionsAndDeleteMarkersNewestFirst) {
   const auto version_at = r.body.find("<Version>");
   ASSERT_NE(marker_at, std::string::npos);
   EXPECT_LT(marker_at, version_at);  // Newest first: the marker leads.
-  EXPECT_EQ(Texts(r.body, "IsLatest"), (std::vector<std::string>{"true", "false", "false"}));
-  EXPECT_EQ(Texts(r.body, "ETag").size(), 2u);
-  const auto ids = Texts(r.body, "VersionId");
+  EXPECT_EQ(testing::XmlTexts(r.body, "IsLatest"),
+            (std::vector<std::string>{"true", "false", "false"}));
+  EXPECT_EQ(testing::XmlTexts(r.body, "ETag").size(), 2u);
+  const auto ids = testing::XmlTexts(r.body, "VersionId");
   ASSERT_EQ(ids.size(), 3u);
   EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(), 3u);
 
   const Response unversioned = h_.Get("/bkt?versions");
-  EXPECT_EQ(Texts(unversioned.body, "VersionId"), std::vector<std::string>{"null"});
+  EXPECT_EQ(testing::XmlTexts(unversioned.body, "VersionId"), std::vector<std::string>{"null"});
   EXPECT_EQ(unversioned.XmlText("IsLatest"), "true");
 }
 
@@ -268,8 +246,8 @@ TEST_F(ListingTest, VersionsPaginationVisitsEveryVersionOnce) {
     if (!version_marker.empty()) target += "&version-id-marker=" + Enc(version_marker);
     const Response r = h_.Get(target);
     ASSERT_EQ(r.status, 200u) << r.body;
-    const auto keys = Texts(r.body, "Key");
-    const auto ids = Texts(r.body, "VersionId");
+    const auto keys = testing::XmlTexts(r.body, "Key");
+    const auto ids = testing::XmlTexts(r.body, "VersionId");
     ASSERT_EQ(keys.size(), ids.size());
     for (std::size_t i = 0; i < keys.size(); ++i) seen.push_back(keys[i] + "@" + ids[i]);
     if (r.XmlText("IsTruncated") == "false") break;
@@ -292,17 +270,19 @@ TEST_F(ListingTest, MultipartUploadsAreListedByPrefixAndPaged) {
   const Response all = h_.Get("/bkt?uploads");
   ASSERT_EQ(all.status, 200u) << all.body;
   EXPECT_NE(all.body.find("<ListMultipartUploadsResult"), std::string::npos);
-  EXPECT_EQ(Texts(all.body, "Key"), (std::vector<std::string>{"docs/a", "docs/b", "img/c", "top"}));
-  EXPECT_EQ(Texts(all.body, "UploadId"), ids);
+  EXPECT_EQ(testing::XmlTexts(all.body, "Key"),
+            (std::vector<std::string>{"docs/a", "docs/b", "img/c", "top"}));
+  EXPECT_EQ(testing::XmlTexts(all.body, "UploadId"), ids);
   EXPECT_EQ(all.XmlText("IsTruncated"), "false");
-  EXPECT_EQ(Texts(all.body, "Initiator").size(), 4u);
+  EXPECT_EQ(testing::XmlTexts(all.body, "Initiator").size(), 4u);
 
   const Response docs = h_.Get("/bkt?uploads&prefix=docs%2F");
-  EXPECT_EQ(Texts(docs.body, "Key"), (std::vector<std::string>{"docs/a", "docs/b"}));
+  EXPECT_EQ(testing::XmlTexts(docs.body, "Key"), (std::vector<std::string>{"docs/a", "docs/b"}));
 
   const Response rolled = h_.Get("/bkt?uploads&delimiter=%2F");
-  EXPECT_EQ(Texts(rolled.body, "Key"), std::vector<std::string>{"top"});
-  EXPECT_EQ(Texts(rolled.body, "Prefix"), (std::vector<std::string>{"", "docs/", "img/"}));
+  EXPECT_EQ(testing::XmlTexts(rolled.body, "Key"), std::vector<std::string>{"top"});
+  EXPECT_EQ(testing::XmlTexts(rolled.body, "Prefix"),
+            (std::vector<std::string>{"", "docs/", "img/"}));
 
   std::vector<std::string> seen;
   std::string key_marker, id_marker;
@@ -310,7 +290,7 @@ TEST_F(ListingTest, MultipartUploadsAreListedByPrefixAndPaged) {
     const Response r = h_.Get("/bkt?uploads&max-uploads=3&key-marker=" + Enc(key_marker) +
                               "&upload-id-marker=" + Enc(id_marker));
     ASSERT_EQ(r.status, 200u) << r.body;
-    for (const auto& id : Texts(r.body, "UploadId")) seen.push_back(id);
+    for (const auto& id : testing::XmlTexts(r.body, "UploadId")) seen.push_back(id);
     if (r.XmlText("IsTruncated") == "false") break;
     key_marker = r.XmlText("NextKeyMarker");
     id_marker = r.XmlText("NextUploadIdMarker");

@@ -26,18 +26,6 @@ S3ApiOptions SmallParts() {
   return options;
 }
 
-std::vector<std::string> Texts(const std::string& body, const std::string& name) {
-  std::vector<std::string> out;
-  const std::string open = "<" + name + ">";
-  const std::string close = "</" + name + ">";
-  for (auto b = body.find(open); b != std::string::npos; b = body.find(open, b + 1)) {
-    const auto e = body.find(close, b);
-    if (e == std::string::npos) break;
-    out.push_back(body.substr(b + open.size(), e - b - open.size()));
-  }
-  return out;
-}
-
 // Bytes that differ at every offset modulo a large prime, so a misplaced
 // range shows.
 std::string Pattern(std::size_t n, unsigned seed = 1) {
@@ -187,7 +175,7 @@ TEST_F(MultipartTest, UploadPartRefusesBadPartNumbersAndUnknownUploads) {
                                   {{"content-md5", h_.ContentMd5("other")}});
   EXPECT_EQ(bad_md5.Code(), "BadDigest");
   const Response listed = h_.Get("/bkt/k?uploadId=" + id);
-  EXPECT_EQ(Texts(listed.body, "PartNumber"), std::vector<std::string>{"10000"});
+  EXPECT_EQ(testing::XmlTexts(listed.body, "PartNumber"), std::vector<std::string>{"10000"});
 }
 
 TEST_F(MultipartTest, CompleteRefusesBadPartLists) {
@@ -245,11 +233,12 @@ TEST_F(MultipartTest, ListPartsPagesByPartNumber) {
   const Response all = h_.Get("/bkt/k?uploadId=" + id);
   ASSERT_EQ(all.status, 200u) << all.body;
   EXPECT_NE(all.body.find("<ListPartsResult"), std::string::npos);
-  EXPECT_EQ(Texts(all.body, "PartNumber"), (std::vector<std::string>{"1", "2", "3", "5", "8"}));
+  EXPECT_EQ(testing::XmlTexts(all.body, "PartNumber"),
+            (std::vector<std::string>{"1", "2", "3", "5", "8"}));
   EXPECT_EQ(all.XmlText("UploadId"), id);
   EXPECT_EQ(all.XmlText("IsTruncated"), "false");
-  EXPECT_EQ(Texts(all.body, "Size")[3], "5");
-  EXPECT_EQ(Texts(all.body, "ETag").front().substr(0, 6), "&quot;");
+  EXPECT_EQ(testing::XmlTexts(all.body, "Size")[3], "5");
+  EXPECT_EQ(testing::XmlTexts(all.body, "ETag").front().substr(0, 6), "&quot;");
 
   std::vector<std::string> seen;
   std::string marker = "0";
@@ -259,7 +248,7 @@ TEST_F(MultipartTest, ListPartsPagesByPartNumber) {
     ASSERT_EQ(r.status, 200u) << r.body;
     EXPECT_EQ(r.XmlText("PartNumberMarker"), marker);
     EXPECT_EQ(r.XmlText("MaxParts"), "2");
-    for (const auto& n : Texts(r.body, "PartNumber")) seen.push_back(n);
+    for (const auto& n : testing::XmlTexts(r.body, "PartNumber")) seen.push_back(n);
     if (r.XmlText("IsTruncated") == "false") break;
     marker = r.XmlText("NextPartNumberMarker");
   }
