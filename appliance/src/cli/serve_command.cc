@@ -22,6 +22,7 @@
 #include "coffer/base/secret.h"
 #include "coffer/core/admin/admin_api.h"
 #include "coffer/core/health.h"
+#include "coffer/core/router.h"
 #include "coffer/core/s3/api.h"
 #include "coffer/core/s3/store_runtime.h"
 #include "coffer/core/storage/erasure_set.h"
@@ -188,38 +189,6 @@ base::Status EnsureViewerSecret(const std::string& data_dir, base::Random& rando
   return base::Ok();
 }
 
-// Routes requests: the health probes, the admin API (/coffer/admin/...), then
-// the S3 API. The admin prefix cannot collide with S3: "coffer" would be a
-// bucket, and the S3 API never sees those paths.
-class ApplianceHandler final : public core::Handler {
- public:
-  explicit ApplianceHandler(core::Health& health) : health_(health) {}
-
-  // Installed once, before the listeners start.
-  void SetS3(std::unique_ptr<core::s3::S3Api> s3) { s3_ = std::move(s3); }
-  void SetAdmin(std::unique_ptr<core::admin::AdminApi> admin) { admin_ = std::move(admin); }
-
-  void Serve(const core::HttpRequest& request, core::BodyReader& body,
-             core::ResponseWriter& response) override {
-    if (auto r = health_.Handle(request)) {
-      if (!response.Start(r->status, r->headers, r->body.size()).has_value()) return;
-      (void)response.Write(std::as_bytes(std::span(r->body.data(), r->body.size())));
-      (void)response.Finish();
-      return;
-    }
-    if (admin_ != nullptr && core::admin::AdminApi::Owns(request.target)) {
-      admin_->Serve(request, body, response);
-      return;
-    }
-    s3_->Serve(request, body, response);
-  }
-
- private:
-  core::Health& health_;
-  std::unique_ptr<core::s3::S3Api> s3_;
-  std::unique_ptr<core::admin::AdminApi> admin_;
-};
-
 // Everything `serve` runs, in the order it is built and the reverse order it
 // is torn down.
 class Appliance {
@@ -310,7 +279,9 @@ class Appliance {
       env_.log().Error("serve", "cannot start the admin API", {{"error", admin.error().message()}});
       return 1;
     }
-    routes_.SetAdmin(std::move(admin).value());
+    routes_.AddRoute(
+        "admin", [](const core::HttpRequest& r) { return core::admin::AdminApi::Owns(r.target); },
+        std::move(admin).value());
     auto s3 = core::s3::S3Api::Create(
         env_, *objects_, [this] { return reconciler_->live().Current(); }, *runtime_,
         core::s3::RootCredential{root.user, root.password}, std::move(options));
@@ -318,7 +289,7 @@ class Appliance {
       env_.log().Error("serve", "cannot start the S3 API", {{"error", s3.error().message()}});
       return 1;
     }
-    routes_.SetS3(std::move(s3).value());
+    routes_.SetFallback(std::move(s3).value());
     return 0;
   }
 
@@ -509,7 +480,7 @@ class Appliance {
   boost::asio::io_context io_;
   posix::PosixEnv env_;
   core::Health health_;
-  ApplianceHandler routes_{health_};
+  core::Router routes_{health_};
   core::Handler& handler_ = routes_;
   std::unique_ptr<core::storage::ErasureSet> objects_;
   std::shared_ptr<server::TlsContexts> tls_;

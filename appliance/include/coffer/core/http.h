@@ -18,6 +18,23 @@ namespace coffer::core {
 
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
+// What a handler learned about one request, for the audit entry and metrics.
+// The shell (or the simulator) owns one per request and points
+// HttpRequest::facts at it; handlers fill in what they know. Never a secret.
+struct RequestFacts {
+  std::string api;     // Operation name as MinIO's audit has it: "PutObject", "AssumeRole".
+  std::string bucket;  // Empty when the request names none.
+  std::string object;
+  std::string access_key;   // The authenticated access key; empty when anonymous.
+  std::string parent_user;  // The user a service account or STS session acts for.
+  std::string error_code;   // S3/STS error code of the response, empty on success.
+  // On an authorization deny: the deciding policy and statement ("" when the
+  // deny is implicit: no statement allowed).
+  std::string deny_policy;
+  std::string deny_statement;
+  std::vector<std::pair<std::string, std::string>> tags;  // Extra audit tags, sorted by name.
+};
+
 // One parsed request head. Header names are lower-case; order is preserved.
 struct HttpRequest {
   std::string method;
@@ -30,6 +47,9 @@ struct HttpRequest {
   std::string client_cert_cn;       // Its common name.
   std::string request_id;           // Assigned by the shell before the core sees it.
   std::string body;                 // Filled only by BufferedHandler for RequestHandler.
+  // Where handlers record audit facts; null when nobody listens. Points to a
+  // per-request object, so a const request can still be filled in.
+  RequestFacts* facts = nullptr;
 
   // Returns the first value of header `name` (lower-case), or "" when absent.
   std::string_view Header(std::string_view name) const {
