@@ -13,6 +13,7 @@ test_pkgs=(
   librapidcheck-dev libgtest-dev libgmock-dev libbenchmark-dev
   clang-14 libclang-rt-14-dev clang-format-14
   curl openssl python3 python3-boto3 awscli s3cmd nginx-light
+  slapd ldap-utils
 )
 
 want=("${build_pkgs[@]}")
