@@ -157,7 +157,10 @@ ObjectInfo ToObjectInfo(std::string_view bucket, std::string_view key, const Obj
   // Multipart ETags end in "-N"; a single PUT reports no parts.
   if (v.etag.find('-') != std::string::npos) {
     info.part_count = static_cast<std::uint32_t>(v.parts.size());
-    for (const PartMeta& p : v.parts) info.part_sizes.push_back(p.size_bytes);
+    for (const PartMeta& p : v.parts) {
+      info.part_sizes.push_back(p.size_bytes);
+      info.part_numbers.push_back(p.number);
+    }
   }
   return info;
 }

@@ -132,6 +132,9 @@ struct ObjectInfo {
   // The parts' sizes in order (empty for a single PUT), so a reader can map a
   // part number to its byte range (GetObject ?partNumber=).
   std::vector<std::uint64_t> part_sizes;
+  // The upload part numbers of those parts, same order (SSE keys each part
+  // by its upload number).
+  std::vector<std::uint32_t> part_numbers;
 };
 
 struct PutOptions {
