@@ -13,8 +13,22 @@ test_pkgs=(
   librapidcheck-dev libgtest-dev libgmock-dev libbenchmark-dev
   clang-14 libclang-rt-14-dev clang-format-14
   curl openssl python3 python3-boto3 awscli s3cmd nginx-light
-  slapd ldap-utils
+  slapd ldap-utils nodejs
 )
+
+# npm packages of e2e tests (OIDC provider): each folder's package.json pins exact versions.
+npm_test_folders=(conformance/e2e/oidc)
+npm_test_packages() {
+  [[ "${1:-all}" == build ]] && return 0
+  local root dir
+  root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+  for dir in "${npm_test_folders[@]}"; do
+    if [[ ! -d "$root/$dir/node_modules" || "$root/$dir/package.json" -nt "$root/$dir/node_modules" ]]; then
+      echo "install-deps: npm install in $dir" >&2
+      (cd "$root/$dir" && npm install --no-audit --no-fund --loglevel=error) && touch "$root/$dir/node_modules"
+    fi
+  done
+}
 
 want=("${build_pkgs[@]}")
 case "${1:-all}" in
@@ -30,6 +44,7 @@ for p in "${want[@]}"; do
 done
 
 if ((${#missing[@]} == 0)); then
+  npm_test_packages "${1:-all}"
   exit 0
 fi
 
@@ -39,3 +54,4 @@ if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get -o DPkg::Lock::Timeout=600 update -qq
 $sudo apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}"
+npm_test_packages "${1:-all}"
