@@ -47,6 +47,10 @@ struct HttpRequest {
   std::string client_cert_cn;       // Its common name.
   std::string request_id;           // Assigned by the shell before the core sees it.
   std::string body;                 // Filled only by BufferedHandler for RequestHandler.
+  // The verified client certificate's lower-case hex SHA-256 of its DER
+  // SubjectPublicKeyInfo: the identity KES (`kes identity of`) and
+  // `coffer kms serve` authorize by. Empty without a client certificate.
+  std::string client_cert_spki_sha256;
   // Where handlers record audit facts; null when nobody listens. Points to a
   // per-request object, so a const request can still be filled in.
   RequestFacts* facts = nullptr;
