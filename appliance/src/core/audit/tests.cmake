@@ -1,0 +1,9 @@
+# The audit subsystem's tests (owner: audit): unit tests in their own binary,
+# the spool decoder's fuzz target, and the end-to-end tests against
+# `coffer serve` with a real webhook receiver (conformance/e2e/audit_*.py).
+coffer_test(NAME coffer_core_audit_test
+  SRCS ${PROJECT_SOURCE_DIR}/appliance/test/core/audit/spool_test.cc
+       ${PROJECT_SOURCE_DIR}/appliance/test/core/audit/redact_test.cc
+       ${PROJECT_SOURCE_DIR}/appliance/test/core/audit/audit_log_test.cc
+  DEPS coffer::core nlohmann_json::nlohmann_json
+  LABELS unit)
