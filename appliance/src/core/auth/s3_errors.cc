@@ -10,7 +10,7 @@ namespace {
 using base::ErrorCode;
 
 // INVARIANT: rows are in S3ErrorCode order, so the enum value is the index.
-constexpr std::array<S3ErrorInfo, 49> kTable = {{
+constexpr std::array<S3ErrorInfo, 50> kTable = {{
     {S3ErrorCode::kAccessDenied, "AccessDenied", 403, "Access Denied.",
      ErrorCode::kPermissionDenied},
     {S3ErrorCode::kAuthorizationHeaderMalformed, "AuthorizationHeaderMalformed", 400,
@@ -78,6 +78,8 @@ constexpr std::array<S3ErrorInfo, 49> kTable = {{
      "The provided token is malformed or otherwise invalid.", ErrorCode::kUnauthenticated},
     {S3ErrorCode::kInvalidUri, "InvalidURI", 400, "Couldn't parse the specified URI.",
      ErrorCode::kInvalidArgument},
+    {S3ErrorCode::kKmsNotFoundException, "KMS.NotFoundException", 400, "Invalid keyId.",
+     ErrorCode::kNotFound},
     {S3ErrorCode::kKeyTooLongError, "KeyTooLongError", 400, "Your key is too long.",
      ErrorCode::kInvalidArgument},
     {S3ErrorCode::kMalformedPolicy, "MalformedPolicy", 400, "Policy has invalid resource.",

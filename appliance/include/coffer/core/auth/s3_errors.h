@@ -45,6 +45,7 @@ enum class S3ErrorCode {
   kInvalidTag,
   kInvalidToken,
   kInvalidUri,
+  kKmsNotFoundException,  // SSE-KMS with a key the key service does not hold.
   kKeyTooLongError,
   kMalformedPolicy,
   kMalformedTrailerError,
