@@ -16,10 +16,12 @@ std::optional<Probe> ProbeFor(std::string_view target) {
 
 }  // namespace
 
-void Health::Set(std::string_view component, bool ready, std::string_view reason) {
+void Health::Set(std::string_view component, bool ready, std::string_view reason,
+                 bool gate_readiness) {
   std::lock_guard lock(mu_);
   auto& c = components_[std::string(component)];
   c.ready = ready;
+  c.gate_readiness = gate_readiness;
   c.reason = ready ? std::string() : std::string(reason);
 }
 
@@ -27,7 +29,7 @@ bool Health::Ready() const {
   std::lock_guard lock(mu_);
   if (components_.empty()) return false;
   for (const auto& [name, c] : components_) {
-    if (!c.ready) return false;
+    if (!c.ready && c.gate_readiness) return false;
   }
   return true;
 }
@@ -52,7 +54,7 @@ std::optional<HttpResponse> Health::Handle(const HttpRequest& request) const {
   std::string body = "{\"components\":{";
   bool first = true;
   for (const auto& [name, c] : components_) {
-    ready = ready && c.ready;
+    ready = ready && (c.ready || !c.gate_readiness);
     if (!first) body += ',';
     first = false;
     body += '"';

@@ -16,6 +16,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -81,6 +82,27 @@ inline base::Error BodyError(beast::error_code ec) {
     return base::InvalidArgument("bad body framing: " + ec.message());
   }
   return base::Unavailable("connection lost: " + ec.message());
+}
+
+// The KES identity of a certificate: lower-case hex SHA-256 of its DER
+// SubjectPublicKeyInfo (as `kes identity of`). Empty when it cannot be made.
+inline std::string SpkiSha256Hex(X509* cert, OSSL_LIB_CTX* libctx) {
+  unsigned char* der = nullptr;
+  const int len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &der);
+  if (len <= 0) return {};
+  unsigned char md[32];
+  std::size_t md_len = 0;
+  const int ok =
+      EVP_Q_digest(libctx, "SHA256", nullptr, der, static_cast<std::size_t>(len), md, &md_len);
+  OPENSSL_free(der);
+  if (ok != 1 || md_len != sizeof(md)) return {};
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char b : md) {
+    out += kHex[b >> 4];
+    out += kHex[b & 0xf];
+  }
+  return out;
 }
 
 }  // namespace detail
@@ -185,6 +207,7 @@ class BasicSession final : public std::enable_shared_from_this<BasicSession<Stre
   // The verified client certificate of a TLS connection, if any.
   std::string peer_subject_;
   std::string peer_cn_;
+  std::string peer_spki_sha256_;  // Hex SHA-256 of its SubjectPublicKeyInfo (KES identity).
 
   // Per request, touched by the worker while the strand is idle.
   Awaiter awaiter_;
@@ -234,6 +257,7 @@ void BasicSession<Stream>::ReadPeerCertificate() {
     char cn[256];
     const int n = X509_NAME_get_text_by_NID(subject, NID_commonName, cn, sizeof(cn));
     if (n > 0) peer_cn_.assign(cn, static_cast<std::size_t>(n));
+    peer_spki_sha256_ = detail::SpkiSha256Hex(cert, server_->env.random().LibCtx());
   }
 }
 
@@ -293,6 +317,7 @@ void BasicSession<Stream>::OnHead(beast::error_code ec) {
   request.secure = kTls;
   request.client_cert_subject = peer_subject_;
   request.client_cert_cn = peer_cn_;
+  request.client_cert_spki_sha256 = peer_spki_sha256_;
   request.method = std::string(msg.method_string());
   request.target = std::string(msg.target());
   for (const auto& field : msg) {

@@ -18,8 +18,11 @@ namespace coffer::core {
 class Health {
  public:
   // Records the state of one component. `reason` says why it is not ready and
-  // must hold no secret. Thread-safe.
-  void Set(std::string_view component, bool ready, std::string_view reason = {});
+  // must hold no secret. A component that does not `gate_readiness` (the key
+  // service: plain requests work without it) is reported but never makes the
+  // appliance unready. Thread-safe.
+  void Set(std::string_view component, bool ready, std::string_view reason = {},
+           bool gate_readiness = true);
 
   // True when every component is ready (and at least one has reported).
   bool Ready() const;
@@ -31,6 +34,7 @@ class Health {
  private:
   struct Component {
     bool ready = false;
+    bool gate_readiness = true;
     std::string reason;
   };
   mutable std::mutex mu_;
