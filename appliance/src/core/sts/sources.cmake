@@ -1,0 +1,7 @@
+# STS (issue #10). Paths relative to appliance/.
+# AssumeRoleWithWebIdentity / ClientGrants: JWS, JWKS and the OIDC verifier (owner: oidc).
+list(APPEND COFFER_CORE_SRCS
+  src/core/sts/jwks.cc
+  src/core/sts/jwt.cc
+  src/core/sts/oidc.cc)
+list(APPEND COFFER_CORE_PRIVATE_DEPS nlohmann_json::nlohmann_json)
