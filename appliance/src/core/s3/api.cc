@@ -81,6 +81,8 @@ struct S3Api::Impl {
   std::unique_ptr<auth::Crypto> crypto;
   auth::SigningKeyCache signing_keys;
   std::unique_ptr<auth::Verifier> verifier;
+  // Server-side encryption's package crypto (sse/engine.h).
+  std::unique_ptr<sse::Engine> sse_engine;
   std::string host_id;  // x-amz-id-2: names this node, not the request.
 
   Impl(env::Env& e, storage::ObjectLayer& o, SnapshotSource s, RuntimeState& rt, RootCredential r,
@@ -106,6 +108,7 @@ base::Result<std::unique_ptr<S3Api>> S3Api::Create(env::Env& env, storage::Objec
   auto impl = std::make_unique<Impl>(env, objects, std::move(snapshots), runtime, std::move(root),
                                      std::move(options));
   COFFER_ASSIGN_OR_RETURN(impl->crypto, auth::Crypto::Create(env.random().LibCtx()));
+  COFFER_ASSIGN_OR_RETURN(impl->sse_engine, sse::Engine::Create(env.random().LibCtx()));
   auth::VerifierOptions verifier_options;
   verifier_options.region = impl->options.region;
   verifier_options.allow_sigv2 = impl->options.allow_sigv2;
@@ -189,8 +192,8 @@ base::Status S3Api::Impl::Run(const HttpRequest& request, const S3Request& s3,
     authorizer.context().Add("s3:max-keys", s3.Query("max-keys").value_or("1000"));
   }
 
-  Call call{env,   objects,        options,    *crypto, request, s3,      spec,
-            authn, snapshot.get(), authorizer, runtime, body,    response};
+  Call call{env,   objects,        options,    *crypto, request, s3,       spec,
+            authn, snapshot.get(), authorizer, runtime, body,    response, *sse_engine};
   const bool versioned = s3.Has("versionId") && !spec.version_action.empty();
   const std::string_view action = versioned ? spec.version_action : spec.action;
   // The table's action; Call::Authorize logs a denial with its deciding

@@ -26,6 +26,7 @@
 #include "body.h"
 #include "operations.h"
 #include "request.h"
+#include "sse_object.h"
 
 namespace coffer::state {
 class Snapshot;
@@ -51,8 +52,12 @@ struct Call {
   RuntimeState& runtime;
   BodyReader& body;
   ResponseWriter& response;
+  // Server-side encryption (sse_object.h): the package crypto, one per API.
+  const sse::Engine& sse_engine;
 
   const std::string& bucket() const { return s3.bucket; }
+  // What SSE needs for this request.
+  SseEnv Sse() const { return MakeSseEnv(env, sse_engine, options); }
   const std::string& key() const { return s3.key; }
 
   // Fails with AccessDenied unless the requester may do `action` on

@@ -75,7 +75,11 @@ struct Names {
   }
 };
 
-void AppendContents(XmlWriter& xml, const storage::ObjectInfo& o, const Names& names, bool owner) {
+void AppendContents(XmlWriter& xml, const storage::ObjectInfo& stored, const Names& names,
+                    bool owner) {
+  // An encrypted object shows its plaintext size and ETag (sse_object.h).
+  storage::ObjectInfo presented;
+  const storage::ObjectInfo& o = IsEncrypted(stored) ? (presented = PresentedInfo(stored)) : stored;
   xml.Open("Contents")
       .Element("Key", names(o.key))
       .Element("LastModified", FormatIso8601Millis(o.mod_time))
@@ -208,7 +212,10 @@ base::Status ListObjectVersions(Call& call) {
   if (!options.delimiter.empty()) xml.Element("Delimiter", names(options.delimiter));
   xml.Bool("IsTruncated", listed.is_truncated);
   if (url) xml.Element("EncodingType", "url");
-  for (const storage::ObjectInfo& v : listed.versions) {
+  for (const storage::ObjectInfo& stored : listed.versions) {
+    storage::ObjectInfo presented;
+    const storage::ObjectInfo& v =
+        IsEncrypted(stored) ? (presented = PresentedInfo(stored)) : stored;
     const std::string_view element = v.delete_marker ? "DeleteMarker" : "Version";
     xml.Open(element)
         .Element("Key", names(v.key))

@@ -16,6 +16,7 @@
 
 #include "call.h"
 #include "put_options.h"
+#include "sse_request.h"
 #include "xml.h"
 
 namespace coffer::core::s3 {
@@ -175,9 +176,16 @@ base::Result<ByteRange> CopyRangeOf(std::string_view header, std::uint64_t size)
 // objects' bytes.
 class RangeCopySource final : public storage::BodySource {
  public:
+  // `reader` (may be null) decrypts an encrypted source; `info` is then its
+  // presented (plaintext) info.
   RangeCopySource(storage::ObjectLayer& objects, const CopySource& src,
-                  const storage::ObjectInfo& info, ByteRange range)
-      : objects_(objects), src_(src), info_(info), next_(range.offset), left_(range.length) {}
+                  const storage::ObjectInfo& info, ByteRange range, SseReader* reader)
+      : objects_(objects),
+        src_(src),
+        info_(info),
+        reader_(reader),
+        next_(range.offset),
+        left_(range.length) {}
 
   base::Result<std::size_t> Read(std::span<std::byte> out) override {
     if (at_ == window_.size()) {
@@ -211,9 +219,15 @@ class RangeCopySource final : public storage::BodySource {
     get.offset = next_;
     get.length = std::min(left_, kCopyWindowBytes);
     WindowSink sink(window_);
-    COFFER_ASSIGN_OR_RETURN(const storage::ObjectInfo got,
-                            objects_.GetObject(src_.bucket, src_.key, get, sink));
-    if (got.etag != info_.etag || window_.size() != *get.length) {
+    std::string etag = info_.etag;
+    if (reader_ != nullptr) {
+      COFFER_RETURN_IF_ERROR(reader_->Read(objects_, get.offset, *get.length, sink));
+    } else {
+      COFFER_ASSIGN_OR_RETURN(const storage::ObjectInfo got,
+                              objects_.GetObject(src_.bucket, src_.key, get, sink));
+      etag = got.etag;
+    }
+    if (etag != info_.etag || window_.size() != *get.length) {
       return MakeS3Error(S3ErrorCode::kPreconditionFailed,
                          "The copy source changed while it was being copied.");
     }
@@ -225,6 +239,7 @@ class RangeCopySource final : public storage::BodySource {
   storage::ObjectLayer& objects_;
   const CopySource& src_;
   const storage::ObjectInfo& info_;
+  SseReader* reader_;
   std::uint64_t next_;
   std::uint64_t left_;
   std::string window_;
@@ -234,28 +249,70 @@ class RangeCopySource final : public storage::BodySource {
 }  // namespace
 
 base::Status CreateMultipartUpload(Call& call) {
-  COFFER_ASSIGN_OR_RETURN(const storage::PutOptions options, PutOptionsFromHeaders(call.http));
+  COFFER_ASSIGN_OR_RETURN(SseRequest sse, ParseSseWrite(call.http, call.env.random().LibCtx()));
+  sse = WithBucketDefault(std::move(sse), call.BucketSettings(call.bucket()));
+  COFFER_ASSIGN_OR_RETURN(storage::PutOptions options, PutOptionsFromHeaders(call.http));
   // Tagging at upload time needs the tagging permission as well, as on S3.
   if (!options.tags.empty()) {
     COFFER_RETURN_IF_ERROR(call.Authorize("s3:PutObjectTagging", call.bucket(), call.key()));
+  }
+  // One object key for the whole upload, sealed now; each part is its own
+  // stream under it, keyed by its part number (so parts do not swap).
+  HeaderList headers;
+  if (sse.mode != SseMode::kNone) {
+    COFFER_ASSIGN_OR_RETURN(auto sealer,
+                            SseWriter::Seal(call.Sse(), sse, call.bucket(), call.key()));
+    options.encryption = sealer->Record();
+    sealer->AddResponseHeaders(headers);
   }
   auto id = call.objects.NewMultipartUpload(call.bucket(), call.key(), options);
   if (!id.has_value()) return ToS3Error(id.error());
   XmlWriter xml("InitiateMultipartUploadResult");
   xml.Element("Bucket", call.bucket()).Element("Key", call.key()).Element("UploadId", *id);
-  return call.SendXml(200, std::move(xml).Finish());
+  return call.SendXml(200, std::move(xml).Finish(), std::move(headers));
 }
+
+namespace {
+
+// The upload's encryption for a part: null for an unencrypted upload.
+// Errors: NoSuchUpload, the SSE-C errors (the part must carry the upload's
+// key), ServiceUnavailable.
+base::Result<std::unique_ptr<SseWriter>> PartSealer(const Call& call, std::string_view upload_id) {
+  COFFER_RETURN_IF_ERROR(RefuseSseWriteHeaders(call.http));
+  COFFER_ASSIGN_OR_RETURN(const std::optional<CustomerKey> customer,
+                          ParseCustomerKey(call.http, kCustomerPrefix, call.env.random().LibCtx()));
+  auto upload = call.objects.StatMultipartUpload(call.bucket(), call.key(), upload_id);
+  if (!upload.has_value()) return ToS3Error(upload.error());
+  if (upload->encryption.empty()) {
+    if (customer.has_value()) {
+      return MakeS3Error(S3ErrorCode::kInvalidRequest,
+                         "The encryption parameters are not applicable to this upload.");
+    }
+    return std::unique_ptr<SseWriter>();
+  }
+  return SseWriter::ForUpload(call.Sse(), upload->encryption, call.bucket(), call.key(), customer);
+}
+
+}  // namespace
 
 base::Status UploadPart(Call& call) {
   COFFER_ASSIGN_OR_RETURN(const std::uint32_t number, PartNumberOf(call));
   COFFER_ASSIGN_OR_RETURN(const std::string upload_id, UploadIdOf(call));
+  COFFER_ASSIGN_OR_RETURN(const std::unique_ptr<SseWriter> sealer, PartSealer(call, upload_id));
   COFFER_ASSIGN_OR_RETURN(auto body, call.OpenBody(call.options.max_put_size_bytes));
-  auto part = call.objects.PutObjectPart(call.bucket(), call.key(), upload_id, number, *body);
+  storage::BodySource* source = body.get();
+  std::unique_ptr<storage::BodySource> ciphertext;
+  if (sealer != nullptr) {
+    COFFER_ASSIGN_OR_RETURN(ciphertext, sealer->Encrypt(*body, number));
+    source = ciphertext.get();
+  }
+  auto part = call.objects.PutObjectPart(call.bucket(), call.key(), upload_id, number, *source);
   if (!part.has_value()) return ToS3Error(part.error());
   HeaderList headers = {{"etag", Quoted(part->etag)}};
   if (!body->checksum_name().empty()) {
     headers.emplace_back(std::string(body->checksum_name()), std::string(body->checksum_value()));
   }
+  if (sealer != nullptr) sealer->AddResponseHeaders(headers);
   return call.SendEmpty(200, std::move(headers));
 }
 
@@ -274,6 +331,18 @@ base::Status UploadPartCopy(Call& call) {
     return MakeS3Error(S3ErrorCode::kInvalidRequest,
                        "The source of a copy request may not refer to a delete marker.");
   }
+  COFFER_ASSIGN_OR_RETURN(
+      const std::optional<CustomerKey> source_key,
+      ParseCustomerKey(call.http, kCopySourceCustomerPrefix, call.env.random().LibCtx()));
+  std::unique_ptr<SseReader> reader;
+  if (IsEncrypted(*info)) {
+    COFFER_ASSIGN_OR_RETURN(reader, SseReader::Open(call.Sse(), *info, source_key));
+    PresentInfo(*info);
+  } else if (source_key.has_value()) {
+    return MakeS3Error(S3ErrorCode::kInvalidRequest,
+                       "The encryption parameters are not applicable to this object.");
+  }
+  COFFER_ASSIGN_OR_RETURN(const std::unique_ptr<SseWriter> sealer, PartSealer(call, upload_id));
   COFFER_RETURN_IF_ERROR(CheckCopyConditions(call.http, *info));
   COFFER_ASSIGN_OR_RETURN(
       const ByteRange range,
@@ -282,8 +351,14 @@ base::Status UploadPartCopy(Call& call) {
     return MakeS3Error(S3ErrorCode::kInvalidRequest,
                        "The specified copy source is larger than the largest part allowed.");
   }
-  RangeCopySource source(call.objects, src, *info, range);
-  auto part = call.objects.PutObjectPart(call.bucket(), call.key(), upload_id, number, source);
+  RangeCopySource source(call.objects, src, *info, range, reader.get());
+  storage::BodySource* body = &source;
+  std::unique_ptr<storage::BodySource> ciphertext;
+  if (sealer != nullptr) {
+    COFFER_ASSIGN_OR_RETURN(ciphertext, sealer->Encrypt(source, number));
+    body = ciphertext.get();
+  }
+  auto part = call.objects.PutObjectPart(call.bucket(), call.key(), upload_id, number, *body);
   if (!part.has_value()) return ToS3Error(part.error());
   XmlWriter xml("CopyPartResult");
   xml.Element("LastModified", FormatIso8601Millis(part->mod_time))
@@ -292,6 +367,7 @@ base::Status UploadPartCopy(Call& call) {
   if (info->version_id != storage::kNullVersionId && !info->version_id.empty()) {
     headers.emplace_back("x-amz-copy-source-version-id", info->version_id);
   }
+  if (sealer != nullptr) sealer->AddResponseHeaders(headers);
   return call.SendXml(200, std::move(xml).Finish(), std::move(headers));
 }
 
@@ -376,6 +452,7 @@ base::Status CompleteMultipartUpload(Call& call) {
       .Element("Key", call.key())
       .Element("ETag", Quoted(done->etag));
   HeaderList headers;
+  AddSseResponseHeaders(done->encryption, "", headers);
   if (!done->version_id.empty() && done->version_id != storage::kNullVersionId) {
     headers.emplace_back("x-amz-version-id", done->version_id);
   }

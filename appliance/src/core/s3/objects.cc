@@ -13,6 +13,7 @@
 
 #include "call.h"
 #include "put_options.h"
+#include "sse_request.h"
 #include "xml.h"
 #include "xml_bodies.h"
 
@@ -42,19 +43,6 @@ std::string Quote(std::string_view etag) { return "\"" + std::string(etag) + "\"
 bool IsNotFound(const base::Error& e) { return e.code() == base::ErrorCode::kNotFound; }
 bool IsNoSuchBucket(const base::Error& e) {
   return IsNotFound(e) && e.message().starts_with("no such bucket");
-}
-
-// Server-side encryption is a later issue; refusing the headers beats
-// silently storing plaintext the client asked to be encrypted.
-base::Status RefuseEncryptionHeaders(const HttpRequest& http) {
-  for (const auto& [name, value] : http.headers) {
-    if (name.starts_with("x-amz-server-side-encryption") ||
-        name.starts_with("x-amz-copy-source-server-side-encryption")) {
-      return MakeS3Error(S3ErrorCode::kNotImplemented,
-                         "Server-side encryption is not implemented yet.");
-    }
-  }
-  return base::Ok();
 }
 
 // The ETags of an If-Match / If-None-Match list, unquoted ("*" kept).
@@ -205,6 +193,30 @@ class ResponseSink final : public storage::ObjectSink {
   std::uint64_t written_ = 0;
 };
 
+// Server-side encryption of a GET/HEAD: checks the SSE headers, opens the
+// object key when the body is needed or an SSE-C key must be verified (a HEAD
+// of an SSE-S3 object needs no key service), and turns `info` into what S3
+// shows (plaintext size and ETag). Null reader: send the stored bytes.
+base::Result<std::unique_ptr<SseReader>> OpenForRead(const Call& call, storage::ObjectInfo& info,
+                                                     bool head) {
+  COFFER_RETURN_IF_ERROR(RefuseSseWriteHeaders(call.http));
+  COFFER_ASSIGN_OR_RETURN(const std::optional<CustomerKey> customer,
+                          ParseCustomerKey(call.http, kCustomerPrefix, call.env.random().LibCtx()));
+  std::unique_ptr<SseReader> reader;
+  if (!IsEncrypted(info)) {
+    if (customer.has_value()) {
+      return MakeS3Error(S3ErrorCode::kInvalidRequest,
+                         "The encryption parameters are not applicable to this object.");
+    }
+    return reader;
+  }
+  if (!head || customer.has_value() || RecordMode(info.encryption) == SseMode::kCustomer) {
+    COFFER_ASSIGN_OR_RETURN(reader, SseReader::Open(call.Sse(), info, customer));
+  }
+  PresentInfo(info);
+  return reader;
+}
+
 base::Status ServeObject(Call& call, bool head) {
   COFFER_ASSIGN_OR_RETURN(const std::string version_id, VersionIdQuery(call));
   const HttpRequest& http = call.http;
@@ -242,7 +254,7 @@ base::Status ServeObject(Call& call, bool head) {
     }
     return error;
   }
-  const storage::ObjectInfo info = std::move(stat).value();
+  storage::ObjectInfo info = std::move(stat).value();
   const bool show_version = info.version_id != storage::kNullVersionId || !version_id.empty();
   const std::string last_modified = FormatHttpDate(info.mod_time);
 
@@ -256,6 +268,8 @@ base::Status ServeObject(Call& call, bool head) {
                          "The specified method is not allowed against this resource.",
                          std::move(extra));
   }
+
+  COFFER_ASSIGN_OR_RETURN(std::unique_ptr<SseReader> reader, OpenForRead(call, info, head));
 
   switch (EvaluateConditions(http.Header("if-match"), http.Header("if-none-match"),
                              http.Header("if-modified-since"), http.Header("if-unmodified-since"),
@@ -312,6 +326,8 @@ base::Status ServeObject(Call& call, bool head) {
   headers.emplace_back("content-type",
                        info.content_type.empty() ? "binary/octet-stream" : info.content_type);
   if (show_version) headers.emplace_back("x-amz-version-id", info.version_id);
+  AddSseResponseHeaders(info.encryption,
+                        http.Header("x-amz-server-side-encryption-customer-key-md5"), headers);
   for (const auto& [name, value] : info.headers) {
     // Checksums describe the whole object; S3 sends them only when asked
     // (x-amz-checksum-mode: ENABLED) and not for a range.
@@ -356,6 +372,13 @@ base::Status ServeObject(Call& call, bool head) {
       call.response.Start(status, call.ResponseHeaders(std::move(headers)), length));
   if (head || length == 0) return call.response.Finish();
 
+  if (reader != nullptr) {
+    ResponseSink sink(call.response);
+    COFFER_RETURN_IF_ERROR(
+        reader->Read(call.objects, range.has_value() ? range->first : 0, length, sink));
+    if (sink.written() != length) return base::Aborted("object changed while it was being read");
+    return call.response.Finish();
+  }
   storage::GetOptions get;
   get.version_id = info.version_id;
   if (range.has_value()) {
@@ -417,9 +440,11 @@ base::Result<CopySource> ParseCopySource(std::string_view header) {
 // size) and fails if what it reads is no longer that version.
 class CopyBodySource final : public storage::BodySource {
  public:
+  // `reader` (may be null) decrypts an encrypted source; `info` is then the
+  // presented (plaintext) info.
   CopyBodySource(storage::ObjectLayer& objects, const CopySource& source,
-                 const storage::ObjectInfo& info)
-      : objects_(objects), source_(source), info_(info) {}
+                 const storage::ObjectInfo& info, SseReader* reader)
+      : objects_(objects), source_(source), info_(info), reader_(reader) {}
 
   base::Result<std::size_t> Read(std::span<std::byte> out) override {
     if (window_offset_ == window_.size()) {
@@ -429,9 +454,15 @@ class CopyBodySource final : public storage::BodySource {
       get.offset = next_;
       get.length = std::min<std::uint64_t>(kCopyWindowBytes, info_.size_bytes - next_);
       storage::StringSink sink;
-      COFFER_ASSIGN_OR_RETURN(const storage::ObjectInfo got,
-                              objects_.GetObject(source_.bucket, source_.key, get, sink));
-      if (got.etag != info_.etag || sink.data().size() != *get.length) {
+      std::string etag = info_.etag;
+      if (reader_ != nullptr) {
+        COFFER_RETURN_IF_ERROR(reader_->Read(objects_, get.offset, *get.length, sink));
+      } else {
+        COFFER_ASSIGN_OR_RETURN(const storage::ObjectInfo got,
+                                objects_.GetObject(source_.bucket, source_.key, get, sink));
+        etag = got.etag;
+      }
+      if (etag != info_.etag || sink.data().size() != *get.length) {
         return MakeS3Error(S3ErrorCode::kInternalError,
                            "The copy source changed while it was being copied.");
       }
@@ -449,6 +480,7 @@ class CopyBodySource final : public storage::BodySource {
   storage::ObjectLayer& objects_;
   const CopySource& source_;
   const storage::ObjectInfo& info_;
+  SseReader* reader_;
   std::string window_;
   std::size_t window_offset_ = 0;
   std::uint64_t next_ = 0;
@@ -480,10 +512,17 @@ base::Status AuthorizeTags(const Call& call, std::string_view tags) {
 }  // namespace
 
 base::Status PutObject(Call& call) {
-  COFFER_RETURN_IF_ERROR(RefuseEncryptionHeaders(call.http));
+  COFFER_ASSIGN_OR_RETURN(SseRequest sse, ParseSseWrite(call.http, call.env.random().LibCtx()));
+  sse = WithBucketDefault(std::move(sse), call.BucketSettings(call.bucket()));
   COFFER_ASSIGN_OR_RETURN(storage::PutOptions options, PutOptionsFromHeaders(call.http));
   COFFER_RETURN_IF_ERROR(AuthorizeTags(call, options.tags));
   COFFER_ASSIGN_OR_RETURN(const bool versioned, BucketVersioned(call));
+  // Sealed before the body is read: a key service that is down refuses the
+  // request before the client sends megabytes.
+  std::unique_ptr<SseWriter> sealer;
+  if (sse.mode != SseMode::kNone) {
+    COFFER_ASSIGN_OR_RETURN(sealer, SseWriter::Seal(call.Sse(), sse, call.bucket(), call.key()));
+  }
   COFFER_ASSIGN_OR_RETURN(std::unique_ptr<SignedBody> body,
                           call.OpenBody(call.options.max_put_size_bytes));
   HeaderList extra;
@@ -494,10 +533,22 @@ base::Status PutObject(Call& call) {
     extra.emplace_back(std::string(body->checksum_name()), std::string(body->checksum_value()));
   }
   options.size_bytes = body->declared_size();
+  storage::BodySource* source = body.get();
+  std::unique_ptr<storage::BodySource> ciphertext;
+  if (sealer != nullptr) {
+    COFFER_ASSIGN_OR_RETURN(ciphertext, sealer->Encrypt(*body, /*part_number=*/0));
+    source = ciphertext.get();
+    if (options.size_bytes.has_value()) {
+      options.size_bytes = sse::CiphertextSize(*options.size_bytes);
+    }
+    options.encryption = sealer->Record();
+    sealer->set_record_sink(&options.encryption);
+  }
   COFFER_ASSIGN_OR_RETURN(const storage::ObjectInfo info,
-                          call.objects.PutObject(call.bucket(), call.key(), *body, options));
-  extra.emplace_back("etag", Quote(info.etag));
+                          call.objects.PutObject(call.bucket(), call.key(), *source, options));
+  extra.emplace_back("etag", Quote(sealer != nullptr ? sealer->Etag(info.etag) : info.etag));
   if (versioned) extra.emplace_back("x-amz-version-id", info.version_id);
+  if (sealer != nullptr) sealer->AddResponseHeaders(extra);
   return call.SendEmpty(200, std::move(extra));
 }
 
@@ -577,8 +628,11 @@ base::Status DeleteObjects(Call& call) {
 }
 
 base::Status CopyObject(Call& call) {
-  COFFER_RETURN_IF_ERROR(RefuseEncryptionHeaders(call.http));
   const HttpRequest& http = call.http;
+  ossl_lib_ctx_st* libctx = call.env.random().LibCtx();
+  COFFER_ASSIGN_OR_RETURN(const SseRequest requested, ParseSseWrite(http, libctx));
+  COFFER_ASSIGN_OR_RETURN(const std::optional<CustomerKey> source_key,
+                          ParseCustomerKey(http, kCopySourceCustomerPrefix, libctx));
   COFFER_ASSIGN_OR_RETURN(const CopySource source,
                           ParseCopySource(http.Header("x-amz-copy-source")));
   const std::string_view source_action = !source.version_id.empty() ? "s3:GetObjectVersion"
@@ -590,8 +644,10 @@ base::Status CopyObject(Call& call) {
                           Directive(http, "x-amz-metadata-directive"));
   COFFER_ASSIGN_OR_RETURN(const std::string tagging_directive,
                           Directive(http, "x-amz-tagging-directive"));
+  // Changing the encryption (SSE-C key rotation, SSE-S3 to SSE-KMS) is a
+  // reason to copy an object onto itself.
   if (source.bucket == call.bucket() && source.key == call.key() && source.version_id.empty() &&
-      metadata_directive != "REPLACE") {
+      metadata_directive != "REPLACE" && requested.mode == SseMode::kNone) {
     return MakeS3Error(S3ErrorCode::kInvalidRequest,
                        "This copy request is illegal because it is trying to copy an object to "
                        "itself without changing the object's metadata, storage class, website "
@@ -600,15 +656,21 @@ base::Status CopyObject(Call& call) {
 
   auto stat = call.objects.StatObject(source.bucket, source.key, source.version_id);
   if (!stat.has_value()) return ToS3Error(stat.error());
-  const storage::ObjectInfo info = std::move(stat).value();
+  storage::ObjectInfo info = std::move(stat).value();
   if (info.delete_marker) {
     return MakeS3Error(S3ErrorCode::kInvalidRequest,
                        "The source of a copy request may not specifically refer to a delete "
                        "marker by version id.");
   }
-  if (!info.encryption.empty()) {
-    return MakeS3Error(S3ErrorCode::kNotImplemented,
-                       "Copying an encrypted object is not implemented yet.");
+  // An encrypted source is decrypted with its own key (the copy-source
+  // SSE-C headers for SSE-C) and re-encrypted as the target asks.
+  std::unique_ptr<SseReader> reader;
+  if (IsEncrypted(info)) {
+    COFFER_ASSIGN_OR_RETURN(reader, SseReader::Open(call.Sse(), info, source_key));
+    PresentInfo(info);
+  } else if (source_key.has_value()) {
+    return MakeS3Error(S3ErrorCode::kInvalidRequest,
+                       "The encryption parameters are not applicable to this object.");
   }
   if (info.size_bytes > call.options.max_put_size_bytes) {
     return MakeS3Error(S3ErrorCode::kInvalidRequest,
@@ -648,13 +710,26 @@ base::Status CopyObject(Call& call) {
   options.size_bytes = info.size_bytes;
   COFFER_ASSIGN_OR_RETURN(const bool versioned, BucketVersioned(call));
 
-  CopyBodySource body(call.objects, source, info);
+  CopyBodySource body(call.objects, source, info, reader.get());
+  storage::BodySource* put_body = &body;
+  std::unique_ptr<SseWriter> sealer;
+  std::unique_ptr<storage::BodySource> ciphertext;
+  const SseRequest target = WithBucketDefault(requested, call.BucketSettings(call.bucket()));
+  if (target.mode != SseMode::kNone) {
+    COFFER_ASSIGN_OR_RETURN(sealer, SseWriter::Seal(call.Sse(), target, call.bucket(), call.key()));
+    COFFER_ASSIGN_OR_RETURN(ciphertext, sealer->Encrypt(body, /*part_number=*/0));
+    put_body = ciphertext.get();
+    options.size_bytes = sse::CiphertextSize(info.size_bytes);
+    options.encryption = sealer->Record();
+    sealer->set_record_sink(&options.encryption);
+  }
   COFFER_ASSIGN_OR_RETURN(const storage::ObjectInfo copied,
-                          call.objects.PutObject(call.bucket(), call.key(), body, options));
+                          call.objects.PutObject(call.bucket(), call.key(), *put_body, options));
   XmlWriter xml("CopyObjectResult");
   xml.Element("LastModified", FormatIso8601Millis(copied.mod_time))
-      .Element("ETag", Quote(copied.etag));
+      .Element("ETag", Quote(sealer != nullptr ? sealer->Etag(copied.etag) : copied.etag));
   HeaderList extra;
+  if (sealer != nullptr) sealer->AddResponseHeaders(extra);
   if (info.version_id != storage::kNullVersionId || !source.version_id.empty()) {
     extra.emplace_back("x-amz-copy-source-version-id", info.version_id);
   }

@@ -51,10 +51,7 @@ base::Result<storage::PutOptions> PutOptionsFromHeaders(const HttpRequest& http)
   storage::PutOptions out;
   std::size_t metadata_bytes = 0;
   for (const auto& [name, value] : http.headers) {
-    if (name.starts_with("x-amz-server-side-encryption")) {
-      return MakeS3Error(S3ErrorCode::kNotImplemented,
-                         "Server-side encryption is not implemented yet.");
-    }
+    // x-amz-server-side-encryption* headers are read by sse_request.h.
     if (name == "content-type") {
       out.content_type = value;
     } else if (name.starts_with(kMetaPrefix) && name.size() > kMetaPrefix.size()) {

@@ -24,10 +24,9 @@ inline constexpr std::string_view kOwnerDisplayName = "coffer";
 // (without the aws-chunked token, which only frames the upload),
 // Content-Disposition, Content-Language, Cache-Control and Expires
 // (PutOptions::headers, lower-case names) and x-amz-tagging (PutOptions::tags,
-// verbatim once validated). size_bytes and encryption are left to the caller,
-// and so is the s3:PutObjectTagging check a tagging header needs. Errors:
-// NotImplemented (x-amz-server-side-encryption* headers: refused rather than
-// storing plaintext the client asked to encrypt), InvalidTag (a malformed tag
+// verbatim once validated). size_bytes and encryption are left to the caller
+// (the SSE headers to sse_request.h), and so is the s3:PutObjectTagging check
+// a tagging header needs. Errors: InvalidTag (a malformed tag
 // set, more than 10 tags, a key over 128 or a value over 256 characters, a
 // repeated key, an "aws:" key), InvalidArgument (user metadata over 2 KiB, as
 // S3's limit).

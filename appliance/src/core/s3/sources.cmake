@@ -14,7 +14,9 @@ list(APPEND COFFER_CORE_SRCS
   src/core/s3/tagging.cc
   src/core/s3/xml_bodies.cc
   src/core/s3/multipart.cc
-  src/core/s3/put_options.cc)
+  src/core/s3/put_options.cc
+  src/core/s3/sse_request.cc
+  src/core/s3/sse_object.cc)
 list(APPEND COFFER_CORE_DEPS coffer::state)
 list(APPEND COFFER_CORE_PRIVATE_DEPS pugixml::pugixml nlohmann_json::nlohmann_json)
 list(APPEND COFFER_CORE_TEST_SRCS

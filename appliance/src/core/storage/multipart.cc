@@ -277,6 +277,17 @@ base::Result<ObjectInfo> ErasureSet::CompleteMultipartUpload(
   return ToObjectInfo(bucket, key, v, true);
 }
 
+base::Result<ObjectInfo> ErasureSet::StatMultipartUpload(std::string_view bucket,
+                                                         std::string_view key,
+                                                         std::string_view upload_id) {
+  COFFER_ASSIGN_OR_RETURN(ObjectVersion upload, ReadUpload(*core_, bucket, key, upload_id));
+  // The upload record keeps the key in version_id; its info shows none.
+  upload.version_id.clear();
+  ObjectInfo info = ToObjectInfo(bucket, key, upload, /*is_latest=*/false);
+  info.version_id.clear();
+  return info;
+}
+
 base::Status ErasureSet::AbortMultipartUpload(std::string_view bucket, std::string_view key,
                                               std::string_view upload_id) {
   COFFER_RETURN_IF_ERROR(ReadUpload(*core_, bucket, key, upload_id));

@@ -150,8 +150,9 @@ TEST_F(MultipartTest, CreateRefusesBadTagsAndMissingBuckets) {
   EXPECT_EQ(
       h_.Send("POST", "/bkt/k?uploads", {{"x-amz-tagging", std::string(129, 'k') + "=v"}}).Code(),
       "InvalidTag");
+  // Without a key service SSE is refused, not silently dropped.
   EXPECT_EQ(h_.Send("POST", "/bkt/k?uploads", {{"x-amz-server-side-encryption", "AES256"}}).Code(),
-            "NotImplemented");
+            "ServiceUnavailable");
   EXPECT_EQ(h_.Send("POST", "/nope-bkt/k?uploads").Code(), "NoSuchBucket");
   auto uploads = h_.objects().ListMultipartUploads("bkt", "");
   ASSERT_TRUE(uploads.has_value());

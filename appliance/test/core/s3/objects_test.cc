@@ -294,10 +294,12 @@ TEST_F(ObjectsTest, TaggingHeaderIsValidatedAndCounted) {
             200u);
 }
 
-TEST_F(ObjectsTest, EncryptionHeadersAreNotImplementedYet) {
+// SSE itself is tested in sse_test.cc; without a key service an SSE-S3
+// request is refused rather than stored as plaintext.
+TEST_F(ObjectsTest, EncryptionWithoutKeyServiceIsUnavailableAndStoresNothing) {
   const Response r = h_.Put("/bkt/e", "x", {{"x-amz-server-side-encryption", "AES256"}});
-  EXPECT_EQ(r.status, 501u);
-  EXPECT_EQ(r.Code(), "NotImplemented");
+  EXPECT_EQ(r.status, 503u);
+  EXPECT_EQ(r.Code(), "ServiceUnavailable");
   EXPECT_FALSE(Stored("e"));
 }
 

@@ -19,6 +19,7 @@
 #include "coffer/core/http.h"
 #include "coffer/core/storage/object_layer.h"
 #include "coffer/env/env.h"
+#include "coffer/env/key_service.h"
 #include "coffer/state/store.h"
 
 namespace coffer::state {
@@ -43,6 +44,14 @@ struct S3ApiOptions {
   // CIDRs of reverse proxies whose X-Forwarded-For names the client for
   // aws:SourceIp. Empty: the socket peer is the source, always.
   std::vector<std::string> trusted_proxies;
+  // Server-side encryption: the key service that holds the master keys
+  // (borrowed, must outlive the API, thread-safe). Null: SSE-S3 and SSE-KMS
+  // requests answer 503 ServiceUnavailable; SSE-C needs no key service.
+  env::KeyService* key_service = nullptr;
+  // The key-service key that seals SSE-S3 object keys, and the one SSE-KMS
+  // uses when the client names none (S3's "aws/s3" managed key). Created on
+  // first use when missing.
+  std::string sse_master_key = "coffer-sse-s3";
 };
 
 // The root user: allowed everything, as MinIO's root.

@@ -157,6 +157,8 @@ class ErasureSet final : public ObjectLayer {
   base::Result<PartInfo> PutObjectPart(std::string_view bucket, std::string_view key,
                                        std::string_view upload_id, std::uint32_t number,
                                        BodySource& body) override;
+  base::Result<ObjectInfo> StatMultipartUpload(std::string_view bucket, std::string_view key,
+                                               std::string_view upload_id) override;
   base::Result<std::vector<PartInfo>> ListParts(std::string_view bucket, std::string_view key,
                                                 std::string_view upload_id) override;
   base::Result<ObjectInfo> CompleteMultipartUpload(std::string_view bucket, std::string_view key,

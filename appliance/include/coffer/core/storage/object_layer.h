@@ -267,6 +267,12 @@ class ObjectLayer {
   virtual base::Result<PartInfo> PutObjectPart(std::string_view bucket, std::string_view key,
                                                std::string_view upload_id, std::uint32_t number,
                                                BodySource& body) = 0;
+  // Returns what an upload was created with (content type, metadata, tags,
+  // encryption; size and ETag empty), so a part can be encrypted under the
+  // upload's key (StatMultipartUpload). kNotFound (no such upload).
+  virtual base::Result<ObjectInfo> StatMultipartUpload(std::string_view bucket,
+                                                       std::string_view key,
+                                                       std::string_view upload_id) = 0;
   // Returns the parts uploaded so far, by number.
   virtual base::Result<std::vector<PartInfo>> ListParts(std::string_view bucket,
                                                         std::string_view key,
