@@ -1,4 +1,8 @@
 # STS (issue #10). Paths relative to appliance/.
+# AssumeRoleWithLDAPIdentity's authenticator (owner: ldap).
+list(APPEND COFFER_CORE_SRCS
+  src/core/sts/ldap_escape.cc
+  src/core/sts/ldap_authenticator.cc)
 # AssumeRoleWithWebIdentity / ClientGrants: JWS, JWKS and the OIDC verifier (owner: oidc).
 list(APPEND COFFER_CORE_SRCS
   src/core/sts/jwks.cc
