@@ -6,18 +6,19 @@
 # multipart), a >= 200 MiB multipart transfer, presigned URLs and SigV4
 # failures. Needs COFFER_BIN and COFFER_SOURCE_DIR. E2E_GROUP=s3|s3api|s3api_mpu
 # runs one group (see the end), E2E_ONLY=case,case a subset; E2E_KEEP=1 keeps the work dir.
+# E2E_TLS=1 runs the same cases over HTTPS (lib.sh: start_coffer).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=lib.sh
 source "$here/lib.sh"
-e2e_init "awscli${E2E_GROUP:+_$E2E_GROUP}_e2e"
+e2e_init "awscli${E2E_TLS:+_https}${E2E_GROUP:+_$E2E_GROUP}_e2e"
 
 # Size of the big multipart transfer; the issue asks for at least 200 MiB.
 BIG_MIB=${E2E_BIG_MIB:-200}
 
 aws_() {
   bounded "${T:-$E2E_CALL_TIMEOUT}" "$E2E_AWS" --endpoint-url "$coffer_endpoint" \
-    --cli-connect-timeout 10 --cli-read-timeout 60 "$@"
+    ${E2E_CA:+--ca-bundle "$E2E_CA"} --cli-connect-timeout 10 --cli-read-timeout 60 "$@"
 }
 s3api() { aws_ s3api "$@"; }
 # py EXPR: evaluates a Python expression over the JSON on stdin (bound to d).

@@ -7,6 +7,8 @@ from `coffer certs generate`): botocore 1.29 sends aws-chunked uploads with
 checksum trailers only over TLS, and plain HTTP carries the rest. Needs
 COFFER_BIN and COFFER_SOURCE_DIR. Exit status 0 only when every test passes.
 E2E_ONLY=test_a,test_b runs a subset; E2E_KEEP=1 keeps the work dir.
+E2E_TLS=1 sends every test's requests to the TLS listener, verified against
+the generated CA (the suite over HTTPS).
 """
 
 import base64
@@ -36,6 +38,7 @@ from botocore.exceptions import ClientError
 ROOT_USER = "e2e-root"
 ROOT_SECRET = "e2e-root-secret-0123456789"
 VIEWER_SECRET = "e2e-viewer-secret-0123456789"
+E2E_TLS = os.environ.get("E2E_TLS") == "1"
 CASE_SECONDS = 90  # Watchdog per test: a hung call fails the test, not the ctest budget.
 MiB = 1024 * 1024
 
@@ -150,8 +153,10 @@ def client(endpoint=None, key=ROOT_USER, secret=ROOT_SECRET, verify=None, **conf
                  **config)
     session = boto3.session.Session(aws_access_key_id=key, aws_secret_access_key=secret,
                                     region_name="us-east-1")
-    return session.client("s3", endpoint_url=endpoint or COFFER.endpoint, config=cfg,
-                          verify=verify if verify is not None else True)
+    default_endpoint = COFFER.tls_endpoint if E2E_TLS else COFFER.endpoint
+    default_verify = COFFER.ca if E2E_TLS else True
+    return session.client("s3", endpoint_url=endpoint or default_endpoint, config=cfg,
+                          verify=verify if verify is not None else default_verify)
 
 
 def error_code(exc):
@@ -594,6 +599,9 @@ def main():
     ok = False
     try:
         COFFER.start()
+        if E2E_TLS:
+            # urllib (presigned URLs) verifies through OpenSSL's default paths.
+            os.environ["SSL_CERT_FILE"] = COFFER.ca
         loader = unittest.TestLoader()
         suite = loader.loadTestsFromTestCase(Boto3E2E)
         only = [x for x in os.environ.get("E2E_ONLY", "").split(",") if x]

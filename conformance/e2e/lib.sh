@@ -10,6 +10,10 @@
 #                          credentials from the environment, a fresh data dir,
 #                          an empty certs dir (plain HTTP) and the quickstart
 #                          config repo (or REPO); waits until it answers.
+#                          With E2E_TLS=1 it serves HTTPS only, from a certs
+#                          dir made by `coffer certs generate`, and points the
+#                          clients at its CA (E2E_CA; AWS_CA_BUNDLE and
+#                          CURL_CA_BUNDLE; aws_ passes --ca-bundle).
 #   run_case NAME FN...    runs one case in a subshell with errexit, records
 #                          (cwd: its own folder), records pass/fail and keeps going, so one run reports every
 #                          broken operation instead of the first one.
@@ -106,15 +110,26 @@ start_coffer() {
     e2e_log "using the external endpoint $coffer_endpoint"
     return 0
   fi
-  mkdir -p "$work/certs-empty"
+  local certs="$work/certs-empty" scheme=http
+  if [[ "${E2E_TLS:-0}" == 1 ]]; then
+    certs="$work/certs"
+    scheme=https
+    if [[ ! -f "$certs/public.crt" ]]; then
+      "$COFFER_BIN" certs generate --host localhost --ip 127.0.0.1 --out "$certs" \
+        >>"$work/coffer.out" 2>>"$work/coffer.log" || fail "coffer certs generate failed"
+    fi
+    E2E_CA="$certs/CAs/coffer-local-ca.crt"
+    export E2E_CA AWS_CA_BUNDLE=$E2E_CA CURL_CA_BUNDLE=$E2E_CA REQUESTS_CA_BUNDLE=$E2E_CA
+  fi
+  mkdir -p "$certs"
   local attempt
   for attempt in 1 2 3; do
     coffer_port=$(free_port)
-    coffer_endpoint="http://127.0.0.1:$coffer_port"
+    coffer_endpoint="$scheme://127.0.0.1:$coffer_port"
     COFFER_ROOT_USER=$COFFER_ACCESS_KEY COFFER_ROOT_PASSWORD=$COFFER_SECRET_KEY \
       COFFER_VIEWER_SECRET=$E2E_VIEWER_SECRET \
       "$COFFER_BIN" serve --data "$work/data" --config "$repo" \
-      --address "127.0.0.1:$coffer_port" --certs-dir "$work/certs-empty" \
+      --address "127.0.0.1:$coffer_port" --certs-dir "$certs" \
       --reconcile-interval 5 >>"$work/coffer.out" 2>>"$work/coffer.log" &
     coffer_pid=$!
     local i
