@@ -93,6 +93,9 @@ constexpr const char* kUsage = R"(usage: coffer-load --endpoint http://127.0.0.1
   --label TEXT           copied into the JSON line
   --insecure             https: do not verify the server certificate
   --cacert FILE          https: trust this CA file
+  --tls-version 1.2|1.3  https: offer only this version (default: both)
+  --new-connection       close after every request, so each one pays a TCP
+                         connect (and a TLS handshake): ops_s is handshakes/s
   --print-errors N       print the first N errors to stderr (default 5)
 Prints one JSON line on stdout.
 )";
@@ -125,6 +128,8 @@ struct Options {
   std::string label;
   bool insecure = false;
   std::string cacert;
+  std::string tls_version;  // "", "1.2" or "1.3".
+  bool new_connection = false;
   unsigned print_errors = 5;
 };
 
@@ -300,6 +305,12 @@ std::string ParseArgs(int argc, char** argv, Options& o) {
       const char* v = value();
       if (v == nullptr) return "--cacert needs a value";
       o.cacert = v;
+    } else if (arg == "--tls-version") {
+      const char* v = value();
+      o.tls_version = v == nullptr ? "" : v;
+      if (o.tls_version != "1.2" && o.tls_version != "1.3") return "bad --tls-version (1.2|1.3)";
+    } else if (arg == "--new-connection") {
+      o.new_connection = true;
     } else if (arg == "--print-errors") {
       if (!number(n) || n > 1000) return "bad --print-errors";
       o.print_errors = static_cast<unsigned>(n);
@@ -454,7 +465,7 @@ class Connection {
       } else {
         stats.bytes += put ? o.size : out.body_bytes;
       }
-      if (!out.keep_alive) Close();
+      if (!out.keep_alive || o.new_connection) Close();
     }
   }
 
@@ -927,6 +938,11 @@ int RunLoad(int argc, char** argv) {
         } else {
           tls.load_verify_file(options.cacert, ec);
         }
+      }
+      if (!options.tls_version.empty()) {
+        const int version = options.tls_version == "1.3" ? TLS1_3_VERSION : TLS1_2_VERSION;
+        SSL_CTX_set_min_proto_version(tls.native_handle(), version);
+        SSL_CTX_set_max_proto_version(tls.native_handle(), version);
       }
       if (ec) {
         std::fprintf(stderr, "coffer-load: TLS setup: %s\n", ec.message().c_str());

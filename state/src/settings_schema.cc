@@ -23,7 +23,8 @@ std::vector<SettingsSpec> BuildSpecs() {
                     {"tls.client_auth", T::kString, false, {"none", "request", "require"}},
                     {"tls.min_version", T::kString, false, {"1.2", "1.3"}},
                     {"root.access_key", T::kSecretRef},
-                    {"root.secret_key", T::kSecretRef}}});
+                    {"root.secret_key", T::kSecretRef},
+                    {"metrics.bearer_token", T::kSecret}}});
   specs.push_back({"key_service",
                    "key_service",
                    false,
@@ -74,9 +75,18 @@ std::vector<SettingsSpec> BuildSpecs() {
                     {"batch_size", T::kInt},
                     {"queue_dir", T::kString},
                     {"queue_size", T::kInt},
+                    {"mode", T::kString, false, {"strict", "best-effort"}},
                     {"enabled", T::kBool}}});
-  specs.push_back(
-      {"audit_file", "audit.file", true, {{"path", T::kString, true}, {"enabled", T::kBool}}});
+  specs.push_back({"audit_file",
+                   "audit.file",
+                   true,
+                   {{"path", T::kString, true},
+                    {"rotate_size_bytes", T::kInt},
+                    {"max_files", T::kInt},
+                    {"queue_dir", T::kString},
+                    {"queue_size", T::kInt},
+                    {"mode", T::kString, false, {"strict", "best-effort"}},
+                    {"enabled", T::kBool}}});
   return specs;
 }
 

@@ -252,6 +252,42 @@ base::Status Store::PutStsSession(const RuntimeCredential& credential,
   return PutCredential("sts_sessions", credential, token_digest, key, random, now);
 }
 
+base::Result<std::vector<StsSessionInfo>> Store::ListStsSessions(std::string_view parent) {
+  Statement q(db_,
+              "SELECT access_key, parent, policy, session_token_digest, expires_at_ns, "
+              "created_at_ns FROM sts_sessions WHERE ?1 = '' OR parent = ?1 ORDER BY access_key;");
+  q.Bind(1, parent);
+  std::vector<StsSessionInfo> out;
+  while (true) {
+    COFFER_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    StsSessionInfo info;
+    info.access_key = q.Text(0);
+    info.parent = q.Text(1);
+    info.policy = q.Text(2);
+    info.revoked = q.Text(3) == kRevokedSessionDigest;
+    info.expires_at = FromUnixNanos(q.Int(4));
+    info.created_at = FromUnixNanos(q.Int(5));
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
+base::Result<std::int64_t> Store::RevokeStsSessions(std::string_view access_key,
+                                                    std::string_view parent) {
+  if (access_key.empty() && parent.empty()) {
+    return base::InvalidArgument("name a session or a parent to revoke");
+  }
+  Statement q(db_,
+              "UPDATE sts_sessions SET session_token_digest = ?3 WHERE "
+              "(?1 <> '' AND access_key = ?1) OR (?1 = '' AND parent = ?2);");
+  q.Bind(1, access_key).Bind(2, parent).Bind(3, kRevokedSessionDigest);
+  COFFER_RETURN_IF_ERROR(q.Run());
+  const auto changed = static_cast<std::int64_t>(sqlite3_changes(db_));
+  if (changed == 0) return base::NotFound("no such STS session");
+  return changed;
+}
+
 base::Result<std::int64_t> Store::DeleteExpiredStsSessions(base::WallTime now) {
   Statement q(db_, "DELETE FROM sts_sessions WHERE expires_at_ns <= ?1;");
   q.Bind(1, ToUnixNanos(now));

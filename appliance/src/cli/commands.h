@@ -24,5 +24,7 @@ int RunApply(const Args& args);
 int RunStatus(const Args& args);
 int RunSeal(const Args& args);
 int RunUnseal(const Args& args);
+// coffer audit tail: appliance/src/cli/audit_command.cc (args start with "tail")
+int RunAudit(const Args& args);
 
 }  // namespace coffer::cli

@@ -32,6 +32,9 @@ Desired state (GitOps):
 Policies:
   policy     validate or evaluate IAM policy documents
 
+Audit:
+  audit tail print the file audit target's entries (--user, --bucket, --status, --since)
+
 Run `coffer <command> --help` for a command's options.
 )";
 
@@ -44,6 +47,7 @@ int Dispatch(std::string_view verb, const Args& rest) {
     return 0;
   }
   if (verb == "policy") return RunPolicy(rest);
+  if (verb == "audit") return RunAudit(rest);
   if (verb == "validate") return RunValidate(rest);
   if (verb == "plan") return RunPlan(rest);
   if (verb == "apply") return RunApply(rest);

@@ -70,6 +70,37 @@ base::Status Reconciler::Apply(std::string& applied_revision) {
   return base::Ok();
 }
 
+base::Result<std::size_t> Reconciler::DrainAuditOutbox(const AuditOutboxSink& record) {
+  std::size_t drained = 0;
+  base::Status outcome = base::Ok();
+  (void)live_.Change(
+      [&](state::Store& store, const state::MasterKey&) -> base::Status {
+        auto records = store.ReadOutbox(0, 500);
+        if (!records.has_value()) {
+          outcome = records.error();
+        } else {
+          std::int64_t last = 0;
+          for (const state::OutboxRecord& r : *records) {
+            if (auto kept = record(r); !kept.has_value()) {
+              outcome = kept.error();
+              break;
+            }
+            last = r.seq;
+            ++drained;
+          }
+          if (last > 0) {
+            if (auto acked = store.AckOutbox(last); !acked.has_value()) outcome = acked.error();
+          }
+        }
+        // The outbox is not part of the snapshot: an error here skips the
+        // rebuild that Change() would otherwise do.
+        return base::Aborted("audit outbox drained");
+      },
+      env_.clock().Now());
+  if (!outcome.has_value()) return outcome.error();
+  return drained;
+}
+
 void Reconciler::Pass() {
   std::string revision;
   if (auto applied = Apply(revision); !applied.has_value()) {

@@ -6,6 +6,7 @@
 // "degraded" with the reason until a new revision fixes it. This lives in
 // the shell because reading the repo means reading files.
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -39,6 +40,13 @@ class Reconciler {
 
   // The store and snapshot, shared with the S3 API's runtime changes.
   state::LiveStore& live() { return live_; }
+
+  // Hands the store's audit outbox (the changes applied from the repo),
+  // oldest first, to `record`, and removes the records it accepted; stops at
+  // its first error (the rest stay for the next call). Returns how many were
+  // drained. Thread-safe (takes the store's lock).
+  using AuditOutboxSink = std::function<base::Status(const state::OutboxRecord&)>;
+  base::Result<std::size_t> DrainAuditOutbox(const AuditOutboxSink& record);
 
  private:
   Reconciler(ReconcilerOptions options, env::Env& env, core::Health& health,

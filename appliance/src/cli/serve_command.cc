@@ -21,11 +21,15 @@
 
 #include "coffer/base/secret.h"
 #include "coffer/core/admin/admin_api.h"
+#include "coffer/core/audit/audit_handler.h"
+#include "coffer/core/audit/entry.h"
+#include "coffer/core/audit/metrics.h"
 #include "coffer/core/health.h"
 #include "coffer/core/router.h"
 #include "coffer/core/s3/api.h"
 #include "coffer/core/s3/store_runtime.h"
 #include "coffer/core/storage/erasure_set.h"
+#include "coffer/posix/audit_peers.h"
 #include "coffer/posix/posix_env.h"
 #include "coffer/server/http_server.h"
 #include "coffer/server/tls.h"
@@ -243,7 +247,8 @@ class Appliance {
     }
     if (int rc = OpenErasureSet(); rc != 0) return rc;
     if (int rc = OpenIamStore(); rc != 0) return rc;
-    return OpenS3(*root);
+    if (int rc = OpenS3(*root); rc != 0) return rc;
+    return OpenAudit();
   }
 
   // The S3 API over the erasure set, reading the IAM snapshot the reconciler
@@ -377,8 +382,54 @@ class Appliance {
       if (ec) return;
       reconciler_->Pass();
       SyncRepoBuckets();
+      ReconcileAudit();
       ScheduleReconcile();
     });
+  }
+
+  // The audit trail (issue #11): targets from the config repo, each with a
+  // durable spool under DATA/audit/, every request through the auditing
+  // handler, changes applied from the repo drained from the store's outbox,
+  // and /metrics. The deployment ID is made once and kept in DATA.
+  int OpenAudit() {
+    auto id = LoadOrCreateSecretFile(flags_.data + "/deployment.id", [this] {
+      return std::vector<std::string>{RandomString(env_.random(), 32, kSecretChars)};
+    });
+    if (!id || id->first.empty()) {
+      env_.log().Error("serve", "cannot make the deployment ID");
+      return 1;
+    }
+    audit_peers_ = std::make_unique<posix::PosixAuditPeers>(io_);
+    core::audit::AuditLogOptions audit_options;
+    audit_options.deployment_id = id->first[0];
+    audit_ = std::make_unique<core::audit::AuditLog>(env_, *audit_peers_, audit_options);
+    ReconcileAudit();
+    routes_.AddRoute(
+        "metrics", core::audit::MetricsHandler::Owns,
+        std::make_unique<core::audit::MetricsHandler>(
+            request_metrics_, *audit_, [this] { return reconciler_->live().Current(); }));
+    audit_handler_ =
+        std::make_unique<core::audit::AuditHandler>(env_, routes_, *audit_, request_metrics_);
+    return 0;
+  }
+
+  // Applies the snapshot's audit targets, then moves the config changes the
+  // last pass applied from the store's outbox into the spools.
+  void ReconcileAudit() {
+    if (audit_ == nullptr) return;
+    if (auto snapshot = reconciler_->live().Current()) {
+      std::vector<std::string> errors;
+      auto targets = core::audit::TargetsFromSnapshot(*snapshot, flags_.data + "/audit", errors);
+      for (const auto& e : audit_->Configure(targets)) errors.push_back(e);
+      for (const auto& e : errors) env_.log().Error("audit", "audit target", {{"error", e}});
+    }
+    auto drained = reconciler_->DrainAuditOutbox([this](const state::OutboxRecord& record) {
+      return audit_->Record(core::audit::BuildConfigEntry(audit_->deployment_id(), record));
+    });
+    if (!drained) {
+      env_.log().Warn("audit", "config changes not yet audited; will retry",
+                      {{"error", drained.error().message()}});
+    }
   }
 
   int SetUpTls() {
@@ -430,7 +481,8 @@ class Appliance {
     options.address = host;
     options.port = port;
     options.tls = std::move(tls);
-    auto server = server::HttpServer::Start(io_, env_, handler_, options);
+    auto server =
+        server::HttpServer::Start(io_, env_, audit_handler_ ? *audit_handler_ : handler_, options);
     if (!server) {
       env_.log().Error("serve", "listen failed", {{"error", server.error().message()}});
       return 1;
@@ -482,6 +534,10 @@ class Appliance {
   core::Health health_;
   core::Router routes_{health_};
   core::Handler& handler_ = routes_;
+  std::unique_ptr<posix::PosixAuditPeers> audit_peers_;
+  std::unique_ptr<core::audit::AuditLog> audit_;
+  core::audit::RequestMetrics request_metrics_;
+  std::unique_ptr<core::audit::AuditHandler> audit_handler_;
   std::unique_ptr<core::storage::ErasureSet> objects_;
   std::shared_ptr<server::TlsContexts> tls_;
   std::vector<std::unique_ptr<server::HttpServer>> servers_;

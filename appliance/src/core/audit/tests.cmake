@@ -7,3 +7,8 @@ coffer_test(NAME coffer_core_audit_test
        ${PROJECT_SOURCE_DIR}/appliance/test/core/audit/audit_log_test.cc
   DEPS coffer::core nlohmann_json::nlohmann_json
   LABELS unit)
+
+coffer_fuzzer(NAME audit_spool_fuzz
+  SRCS ${PROJECT_SOURCE_DIR}/conformance/fuzz/audit_spool_fuzz.cc
+  DEPS coffer::core
+  CORPUS ${PROJECT_SOURCE_DIR}/fixtures/fuzz/audit)

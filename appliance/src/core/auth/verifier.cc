@@ -12,6 +12,8 @@ struct Verifier::Parsed {
   std::string_view raw_path;
   QueryParams query;
   std::string_view authorization;
+  // Set by VerifyBuffered: the SHA-256 hex of the body the caller holds.
+  std::optional<std::string_view> body_sha256;
 };
 
 namespace {
@@ -198,7 +200,21 @@ Verifier::Verifier(const Crypto& crypto, SigningKeyCache& cache, VerifierOptions
 base::Result<Authentication> Verifier::Verify(const HttpRequest& request,
                                               const CredentialLookup& lookup,
                                               base::WallTime now) const {
+  return VerifyWith(request, lookup, now, std::nullopt);
+}
+
+base::Result<Authentication> Verifier::VerifyBuffered(const HttpRequest& request,
+                                                      const CredentialLookup& lookup,
+                                                      base::WallTime now,
+                                                      std::string_view body_sha256) const {
+  return VerifyWith(request, lookup, now, body_sha256);
+}
+
+base::Result<Authentication> Verifier::VerifyWith(
+    const HttpRequest& request, const CredentialLookup& lookup, base::WallTime now,
+    std::optional<std::string_view> body_sha256) const {
   Parsed parsed;
+  parsed.body_sha256 = body_sha256;
   const auto [path, raw_query] = SplitTarget(request.target);
   parsed.raw_path = path;
   COFFER_ASSIGN_OR_RETURN(parsed.query, ParseQuery(raw_query));
@@ -242,7 +258,16 @@ base::Result<Authentication> Verifier::VerifyHeader(const HttpRequest& request,
     return MakeS3Error(malformed, "Invalid credential date. Date is not the same as X-Amz-Date.");
   }
   COFFER_RETURN_IF_ERROR(CheckSkew(date.time, now, options_.skew_max));
-  const std::optional<std::string_view> content = HeaderIfPresent(request, "x-amz-content-sha256");
+  std::optional<std::string_view> content = HeaderIfPresent(request, "x-amz-content-sha256");
+  if (parsed.body_sha256.has_value()) {
+    // A buffered body (body_sha256 callers): AWS SDKs sign non-S3 services over
+    // the body's hash without sending the header; a header, when sent, must agree.
+    if (!content.has_value()) {
+      content = parsed.body_sha256;
+    } else if (*content != kUnsignedPayload && *content != *parsed.body_sha256) {
+      return MakeS3Error(S3ErrorCode::kXAmzContentSha256Mismatch);
+    }
+  }
   if (!content.has_value()) {
     return MakeS3Error(S3ErrorCode::kInvalidRequest,
                        "Missing required header for this request: x-amz-content-sha256");

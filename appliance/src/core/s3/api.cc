@@ -5,6 +5,7 @@
 #include "coffer/base/random.h"
 #include "coffer/core/auth/s3_errors.h"
 #include "coffer/core/auth/signing_key_cache.h"
+#include "coffer/core/sts/session_token.h"
 #include "coffer/env/log.h"
 #include "coffer/state/snapshot.h"
 
@@ -177,15 +178,28 @@ base::Status S3Api::Impl::Run(const HttpRequest& request, const S3Request& s3,
                               const std::shared_ptr<const state::Snapshot>& snapshot,
                               BodyReader& body, ResponseWriter& response) {
   const base::WallTime now = env.clock().Now();
+  std::string_view token = request.Header("x-amz-security-token");
+  if (token.empty()) token = s3.Query("X-Amz-Security-Token").value_or("");
+  std::optional<sts::SessionClaims> session;
   auto lookup = [&](std::string_view access_key) {
-    return LookupCredential(snapshot.get(), root, access_key, now);
+    sts::SessionClaims claims;
+    SessionContext context{options.session_tokens.get(), token, &claims};
+    base::Result<auth::Credential> credential =
+        LookupCredential(snapshot.get(), root, access_key, now, context);
+    if (credential.has_value() && !claims.access_key.empty()) session = std::move(claims);
+    return credential;
   };
   COFFER_ASSIGN_OR_RETURN(const auth::Authentication authn, verifier->Verify(request, lookup, now));
+  if (session.has_value() && request.facts != nullptr) {
+    request.facts->parent_user =
+        session->parent_kind == sts::ParentKind::kRoot ? std::string("root") : session->parent;
+  }
   COFFER_ASSIGN_OR_RETURN(const Op op, Classify(request, s3));
   const OpSpec& spec = SpecOf(op);
   const bool is_root = authn.kind != auth::AuthKind::kAnonymous && !root.access_key.empty() &&
                        authn.access_key == root.access_key;
-  Authorizer authorizer(snapshot.get(), authn, is_root, request, s3, now, options.trusted_proxies);
+  Authorizer authorizer(snapshot.get(), authn, is_root, request, s3, now, options.trusted_proxies,
+                        session.has_value() ? &*session : nullptr);
   if (op == Op::kListObjects || op == Op::kListObjectsV2 || op == Op::kListObjectVersions) {
     authorizer.context().Add("s3:prefix", s3.Query("prefix").value_or(""));
     if (auto d = s3.Query("delimiter")) authorizer.context().Add("s3:delimiter", *d);
@@ -221,17 +235,75 @@ base::Status S3Api::Impl::Run(const HttpRequest& request, const S3Request& s3,
   return kHandlers[static_cast<std::size_t>(op)].second(call);
 }
 
+namespace {
+
+// SECURITY: an STS session key is accepted only with a token that this
+// appliance sealed for exactly that key, before its expiry, while its parent
+// can still act; the snapshot row (when this node has one) says whether the
+// session was revoked. The token itself is never logged or echoed.
+base::Result<auth::Credential> LookupSession(const state::Snapshot* snapshot,
+                                             const state::Credential* row,
+                                             const RootCredential& root,
+                                             std::string_view access_key, base::WallTime now,
+                                             const SessionContext& session) {
+  if (row == nullptr && session.token.empty()) return base::NotFound("unknown access key");
+  if (session.codec == nullptr) {
+    return MakeS3Error(S3ErrorCode::kInvalidToken, "Session credentials are not accepted.");
+  }
+  if (session.token.empty()) {
+    // The verifier answers MissingSecurityHeader for a credential that needs
+    // a token the request lacks; this value never equals a sent token.
+    return auth::Credential{row->secret_key, row->principal, base::Secret(std::string(1, '\0'))};
+  }
+  base::Result<sts::SessionClaims> opened = session.codec->Open(session.token);
+  if (!opened.has_value() || opened->access_key != access_key) {
+    return MakeS3Error(S3ErrorCode::kInvalidToken);
+  }
+  sts::SessionClaims& claims = *opened;
+  if (claims.expires_at <= now) {
+    return MakeS3Error(S3ErrorCode::kExpiredToken);
+  }
+  if (row != nullptr && row->session_token_digest == state::kRevokedSessionDigest) {
+    return MakeS3Error(S3ErrorCode::kInvalidToken, "The session was revoked.");
+  }
+  switch (claims.parent_kind) {
+    case sts::ParentKind::kRoot:
+      if (root.access_key.empty() || claims.parent != root.access_key) {
+        return MakeS3Error(S3ErrorCode::kInvalidToken, "The session's parent no longer exists.");
+      }
+      break;
+    case sts::ParentKind::kUser: {
+      const state::Principal* parent =
+          snapshot != nullptr ? snapshot->FindPrincipal(claims.parent) : nullptr;
+      if (parent == nullptr || !parent->enabled) {
+        return MakeS3Error(S3ErrorCode::kAccessDenied,
+                           "The session's parent user is disabled or deleted.");
+      }
+      break;
+    }
+    case sts::ParentKind::kFederated:
+      break;  // Its policies are checked against the snapshot when authorizing.
+  }
+  auth::Credential credential{claims.secret_key, claims.parent,
+                              base::Secret(std::string(session.token))};
+  if (session.claims != nullptr) *session.claims = std::move(claims);
+  return credential;
+}
+
+}  // namespace
+
 base::Result<auth::Credential> LookupCredential(const state::Snapshot* snapshot,
                                                 const RootCredential& root,
-                                                std::string_view access_key, base::WallTime now) {
+                                                std::string_view access_key, base::WallTime now,
+                                                const SessionContext& session) {
   if (!root.access_key.empty() && access_key == root.access_key) {
     return auth::Credential{root.secret_key, "root", std::nullopt};
   }
   const state::Credential* c = snapshot != nullptr ? snapshot->FindCredential(access_key) : nullptr;
-  if (c == nullptr) return base::NotFound("unknown access key");
-  if (c->kind == state::CredentialKind::kStsSession) {
-    // Session credentials are verified by the STS layer (a later issue).
-    return MakeS3Error(S3ErrorCode::kInvalidToken, "Session credentials are not accepted.");
+  if (c == nullptr || c->kind == state::CredentialKind::kStsSession) {
+    // Unknown here may still be a session another node minted: its token
+    // carries it.
+    return LookupSession(snapshot, c, root, access_key, now, session);
   }
   if (c->expires_at.has_value() && *c->expires_at <= now) {
     return MakeS3Error(S3ErrorCode::kExpiredToken);

@@ -5,6 +5,7 @@
 
 #include "coffer/core/auth/s3_errors.h"
 #include "coffer/env/log.h"
+#include "coffer/policy/compile.h"
 #include "coffer/policy/ip_range.h"
 #include "coffer/state/snapshot.h"
 
@@ -81,11 +82,70 @@ std::string SourceIp(const HttpRequest& http, std::span<const std::string> trust
   return std::string(chosen);
 }
 
+bool Authorizer::ResolvePolicies(const std::vector<std::string>& names) {
+  for (const std::string& name : names) {
+    const state::PolicyEntry* entry = snapshot_ != nullptr ? snapshot_->FindPolicy(name) : nullptr;
+    if (entry == nullptr || entry->compiled == nullptr) return false;
+    identity_.push_back(entry->compiled.get());
+  }
+  return true;
+}
+
+void Authorizer::UseSession(const sts::SessionClaims& session, const state::Credential* row) {
+  type_ = PrincipalType::kSession;
+  user_ = session.parent_kind == sts::ParentKind::kRoot ? std::string("root") : session.parent;
+  usable_ = true;
+  if (!session.session_policy.empty()) {
+    // The snapshot row compiled the same text once; a session minted on
+    // another node compiles here.
+    if (row != nullptr && row->compiled_session_policy != nullptr &&
+        row->session_policy == session.session_policy) {
+      session_ = row->compiled_session_policy;
+    } else {
+      auto compiled = policy::CompileText(session.session_policy, "session:" + access_key_,
+                                          policy::PolicyKind::kIdentity);
+      // SECURITY: a session policy that no longer compiles allows nothing.
+      if (!compiled.has_value()) {
+        usable_ = false;
+        return;
+      }
+      session_ = *std::move(compiled);
+    }
+  }
+  switch (session.parent_kind) {
+    case sts::ParentKind::kRoot:
+      // As MinIO: the session policy alone bounds a root session.
+      if (session_ == nullptr) {
+        root_session_ = true;
+      } else {
+        owned_identity_ = std::move(session_);
+        identity_.push_back(owned_identity_.get());
+      }
+      break;
+    case sts::ParentKind::kUser: {
+      // SECURITY: the parent's rights as they are now: a parent disabled,
+      // deleted or stripped of a policy takes its sessions down with it.
+      const state::Principal* parent =
+          snapshot_ != nullptr ? snapshot_->FindPrincipal(session.parent) : nullptr;
+      usable_ = parent != nullptr && parent->enabled && ResolvePolicies(parent->policies);
+      break;
+    }
+    case sts::ParentKind::kFederated:
+      usable_ = ResolvePolicies(session.policies);
+      break;
+  }
+  for (const auto& [name, value] : session.variables) context_.Add(name, value);
+}
+
 Authorizer::Authorizer(const state::Snapshot* snapshot, const auth::Authentication& auth,
                        bool is_root, const HttpRequest& http, const S3Request& s3,
-                       base::WallTime now, std::span<const std::string> trusted_proxies)
+                       base::WallTime now, std::span<const std::string> trusted_proxies,
+                       const sts::SessionClaims* session)
     : snapshot_(snapshot), access_key_(auth.access_key) {
-  if (auth.kind == auth::AuthKind::kAnonymous) {
+  if (auth.kind != auth::AuthKind::kAnonymous && !is_root && session != nullptr) {
+    UseSession(*session,
+               snapshot_ != nullptr ? snapshot_->FindCredential(auth.access_key) : nullptr);
+  } else if (auth.kind == auth::AuthKind::kAnonymous) {
     type_ = PrincipalType::kAnonymous;
     usable_ = true;
   } else if (is_root) {
@@ -110,8 +170,10 @@ Authorizer::Authorizer(const state::Snapshot* snapshot, const auth::Authenticati
       session_ = credential->compiled_session_policy;
       const state::Principal* principal = snapshot_->FindPrincipal(credential->principal);
       // SECURITY: the user behind a credential must exist and be enabled; every
-      // policy it names must resolve, or nothing is allowed.
-      usable_ = principal != nullptr && principal->enabled;
+      // policy it names must resolve, or nothing is allowed. A session key
+      // without its opened token (UseSession) is allowed nothing.
+      usable_ = principal != nullptr && principal->enabled &&
+                credential->kind != state::CredentialKind::kStsSession;
       if (usable_) {
         for (const std::string& name : principal->policies) {
           const state::PolicyEntry* entry = snapshot_->FindPolicy(name);
@@ -160,7 +222,7 @@ Authorizer::Authorizer(const state::Snapshot* snapshot, const auth::Authenticati
 
 AuthzDecision Authorizer::Decide(std::string_view action, std::string_view bucket,
                                  std::string_view key) const {
-  if (type_ == PrincipalType::kRoot) return {true, {}};
+  if (type_ == PrincipalType::kRoot || root_session_) return {true, {}};
   if (!usable_) return {false, "credential's user is disabled, missing or has a broken policy"};
 
   const std::string resource = ResourceArn(bucket, key);

@@ -19,13 +19,15 @@
 #include "coffer/base/result.h"
 #include "coffer/core/auth/verifier.h"
 #include "coffer/core/http.h"
+#include "coffer/core/sts/session_token.h"
 #include "coffer/policy/evaluate.h"
 
 #include "request.h"
 
 namespace coffer::state {
 class Snapshot;
-}
+struct Credential;
+}  // namespace coffer::state
 
 namespace coffer::core::s3 {
 
@@ -45,9 +47,16 @@ class Authorizer {
   // the authorizer.
   // `trusted_proxies` (CIDRs) are the peers whose X-Forwarded-For is believed
   // for aws:SourceIp; from anyone else the header is ignored.
+  // `session` is the opened token of an STS session (LookupCredential), or
+  // null. A session's rights: a user parent's current policies ∩ the session
+  // policy; a root parent's session policy alone (none: root's rights); a
+  // federated parent's policy names ∩ the session policy. Its policy
+  // variables (jwt:*, ldap:*) join the condition context. A session key
+  // without `session` is denied everything.
   Authorizer(const state::Snapshot* snapshot, const auth::Authentication& auth, bool is_root,
              const HttpRequest& http, const S3Request& s3, base::WallTime now,
-             std::span<const std::string> trusted_proxies = {});
+             std::span<const std::string> trusted_proxies = {},
+             const sts::SessionClaims* session = nullptr);
 
   PrincipalType type() const { return type_; }
   // The user the request acts as ("" when anonymous).
@@ -74,6 +83,13 @@ class Authorizer {
   std::shared_ptr<const policy::CompiledPolicy> session_;
   policy::Context context_;
   mutable std::string last_denial_;
+  // A session of the root user without a session policy acts as root.
+  bool root_session_ = false;
+  // Keeps a session policy alive when it serves as the identity policy.
+  std::shared_ptr<const policy::CompiledPolicy> owned_identity_;
+
+  void UseSession(const sts::SessionClaims& session, const state::Credential* row);
+  bool ResolvePolicies(const std::vector<std::string>& names);
 };
 
 // The resource ARN for bucket/key ("arn:aws:s3:::bucket/key"; the bucket's

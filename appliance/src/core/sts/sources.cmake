@@ -1,4 +1,10 @@
 # STS (issue #10). Paths relative to appliance/.
+# The STS API, session tokens and the errors table (owner: sts).
+list(APPEND COFFER_CORE_SRCS
+  src/core/sts/sts_errors.cc
+  src/core/sts/session_token.cc
+  src/core/sts/sts_api.cc
+  src/core/sts/store_sessions.cc)
 # AssumeRoleWithLDAPIdentity's authenticator (owner: ldap).
 list(APPEND COFFER_CORE_SRCS
   src/core/sts/ldap_escape.cc

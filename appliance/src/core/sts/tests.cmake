@@ -1,4 +1,11 @@
 # STS test binaries (issue #10). Paths relative to appliance/.
+# Session tokens, the STS API and session credentials on S3 requests (owner: sts).
+coffer_test(NAME coffer_core_sts_test
+  SRCS ${PROJECT_SOURCE_DIR}/appliance/test/core/s3/harness.cc
+       ${PROJECT_SOURCE_DIR}/appliance/test/core/sts/session_token_test.cc
+       ${PROJECT_SOURCE_DIR}/appliance/test/core/sts/sts_api_test.cc
+  DEPS coffer::core coffer::state
+  LABELS unit)
 # AssumeRoleWithLDAPIdentity: escaping, injection, DN normalisation and policy
 # mapping against a scripted directory (owner: ldap).
 coffer_test(NAME coffer_core_sts_ldap_test

@@ -141,6 +141,12 @@ S3Harness::S3Harness(S3ApiOptions options)
                                              state::MasterKey::Generate(env_));
   EXPECT_TRUE(live_->Rebuild(env_.Now()).has_value());
   runtime_ = std::make_unique<StoreRuntime>(*live_, env_.clock());
+  if (options.session_tokens == nullptr) {
+    auto codec = sts::SessionTokenCodec::Create(live_->master_key(), env_.LibCtx());
+    EXPECT_TRUE(codec.has_value());
+    if (codec.has_value()) options.session_tokens = std::move(codec).value();
+  }
+  session_tokens_ = options.session_tokens;
   auto snapshot = snapshot_;
   state::LiveStore* live = live_.get();
   auto api = S3Api::Create(
@@ -168,6 +174,8 @@ Response S3Harness::Send(std::string_view method, std::string_view target, Heade
   request.target = std::string(target);
   request.remote_address = options.remote_address;
   request.secure = options.secure;
+  request.client_cert_cn = options.client_cert_cn;
+  request.facts = options.facts;
   request.request_id = "req-" + std::to_string(++request_counter_);
   request.headers.emplace_back("host", options.host);
   // The shell hands the core lower-case header names.
@@ -181,9 +189,11 @@ Response S3Harness::Send(std::string_view method, std::string_view target, Heade
   auth::SigningCredentials credentials{
       options.access_key.empty() ? std::string(kRootAccessKey) : options.access_key,
       base::Secret(options.secret_key.empty() ? std::string(kRootSecretKey) : options.secret_key),
-      ""};
+      options.session_token};
   auth::SignerOptions signer_options;
   signer_options.region = options.region;
+  signer_options.service = options.service;
+  signer_options.set_content_sha256 = options.set_content_sha256;
   auth::Signer signer(*crypto_, std::move(credentials), std::move(signer_options));
   const base::WallTime now = env_.Now();
 

@@ -26,6 +26,7 @@
 #include "coffer/core/s3/api.h"
 #include "coffer/core/s3/store_runtime.h"
 #include "coffer/core/storage/erasure_set.h"
+#include "coffer/core/sts/session_token.h"
 
 #include "../storage/mem_env.h"
 
@@ -132,6 +133,15 @@ struct SendOptions {
   // The handler that serves the request (another API signed the same way,
   // e.g. the admin API); the harness's S3 API when null.
   Handler* handler = nullptr;
+  // STS session credentials: the token is sent (and signed) as
+  // X-Amz-Security-Token. The service signed for ("sts" for the STS API),
+  // whether x-amz-content-sha256 is sent (AWS SDKs omit it outside S3), the
+  // mTLS client certificate's CN and the audit facts to fill.
+  std::string session_token;
+  std::string service = "s3";
+  bool set_content_sha256 = true;
+  std::string client_cert_cn;
+  RequestFacts* facts = nullptr;
 };
 
 // Every text of <name> elements (without attributes) in document order.
@@ -170,6 +180,11 @@ class S3Harness {
   storage::ErasureSet& objects() { return *objects_; }
   S3Api& api() { return *api_; }
   const auth::Crypto& crypto() const { return *crypto_; }
+  // The session-token codec the S3 API opens STS tokens with (from the
+  // harness store's master key unless the options brought one).
+  const std::shared_ptr<const sts::SessionTokenCodec>& session_tokens() const {
+    return session_tokens_;
+  }
 
   // Base64 of the MD5 of `data` (a Content-MD5 value).
   std::string ContentMd5(std::string_view data) const;
@@ -183,6 +198,7 @@ class S3Harness {
   std::unique_ptr<state::LiveStore> live_;
   std::unique_ptr<StoreRuntime> runtime_;
   std::unique_ptr<S3Api> api_;
+  std::shared_ptr<const sts::SessionTokenCodec> session_tokens_;
   std::uint64_t generation_ = 0;
   int request_counter_ = 0;
 };

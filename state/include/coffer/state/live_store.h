@@ -32,6 +32,9 @@ class LiveStore {
   // sessions drop out).
   base::Status Rebuild(base::WallTime now);
 
+  // The master key (e.g. to derive the STS session-token key). Immutable.
+  const MasterKey& master_key() const { return key_; }
+
   // The snapshot requests should use (null before the first rebuild).
   std::shared_ptr<const Snapshot> Current() const { return holder_.Current(); }
 

@@ -93,6 +93,20 @@ struct RuntimeBucket {
   std::string kms_key;
 };
 
+// An STS session as listed: never its secret or token.
+struct StsSessionInfo {
+  std::string access_key;
+  std::string parent;
+  std::string policy;  // Session policy JSON; may be empty.
+  bool revoked = false;
+  base::WallTime expires_at{};
+  base::WallTime created_at{};
+};
+
+// The session_token_digest of a revoked session. The row stays until the
+// session would have expired, so that any node refuses its token meanwhile.
+inline constexpr std::string_view kRevokedSessionDigest = "revoked";
+
 struct OutboxRecord {
   std::int64_t seq = 0;
   std::string revision;
@@ -140,6 +154,13 @@ class Store {
                              const MasterKey& key, base::Random& random, base::WallTime now);
   // Deletes STS sessions that expired at or before `now`; returns how many.
   base::Result<std::int64_t> DeleteExpiredStsSessions(base::WallTime now);
+  // STS sessions of `parent` (all when empty), sorted by access key; never secrets.
+  base::Result<std::vector<StsSessionInfo>> ListStsSessions(std::string_view parent);
+  // Revokes the session `access_key`, or (access_key empty) every session of
+  // `parent`: their digest becomes kRevokedSessionDigest. Returns how many
+  // were revoked; kNotFound when none matched.
+  base::Result<std::int64_t> RevokeStsSessions(std::string_view access_key,
+                                               std::string_view parent);
 
   // Runtime bucket settings. Put creates or replaces the runtime row of `bucket.name`;
   // kFailedPrecondition when the config repo owns the bucket (the repo decides its

@@ -96,10 +96,22 @@ class Verifier {
   base::Result<Authentication> Verify(const HttpRequest& request, const CredentialLookup& lookup,
                                       base::WallTime now) const;
 
+  // Verify, for services whose whole body the caller has already read (STS's
+  // form posts): `body_sha256` is that body's SHA-256, lower-case hex. A
+  // request without x-amz-content-sha256 is then checked as signed over this
+  // hash (AWS SDKs sign non-S3 services so); one with the header must carry
+  // this hash or UNSIGNED-PAYLOAD (XAmzContentSHA256Mismatch otherwise).
+  base::Result<Authentication> VerifyBuffered(const HttpRequest& request,
+                                              const CredentialLookup& lookup, base::WallTime now,
+                                              std::string_view body_sha256) const;
+
   const VerifierOptions& options() const { return options_; }
 
  private:
   struct Parsed;
+  base::Result<Authentication> VerifyWith(const HttpRequest& request,
+                                          const CredentialLookup& lookup, base::WallTime now,
+                                          std::optional<std::string_view> body_sha256) const;
   base::Result<Authentication> VerifyHeader(const HttpRequest& request, const Parsed& parsed,
                                             const CredentialLookup& lookup,
                                             base::WallTime now) const;

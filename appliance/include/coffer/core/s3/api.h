@@ -26,10 +26,18 @@ namespace coffer::state {
 class Snapshot;
 }
 
+namespace coffer::core::sts {
+class SessionTokenCodec;  // sts/session_token.h
+struct SessionClaims;
+}  // namespace coffer::core::sts
+
 namespace coffer::core::s3 {
 
 struct S3ApiOptions {
   std::string region = "us-east-1";
+  // Opens STS session tokens (the STS API seals them with the same key).
+  // Null: requests with session credentials answer InvalidToken.
+  std::shared_ptr<const sts::SessionTokenCodec> session_tokens;
   // Domains for virtual-host-style addressing: a Host of "bkt.DOMAIN" names
   // bucket "bkt". Empty: path-style only.
   std::vector<std::string> domains;
@@ -93,14 +101,29 @@ class RuntimeState {
   virtual base::Status DeleteServiceAccount(std::string_view access_key) = 0;
 };
 
+// What LookupCredential needs to accept STS session credentials.
+struct SessionContext {
+  const sts::SessionTokenCodec* codec = nullptr;  // Null: session keys answer InvalidToken.
+  std::string_view token;  // The request's X-Amz-Security-Token ("" when absent).
+  // When non-null and the key is a session's, receives the opened token.
+  sts::SessionClaims* claims = nullptr;
+};
+
 // Resolves an access key for auth::Verifier, the same way for every API that
-// takes SigV4 (S3, admin): the root credential, then the snapshot's users and
-// service accounts (expired ones answer ExpiredToken). STS session keys are
-// refused (InvalidToken) until the STS layer verifies them. `snapshot` may be
-// null (only root is known).
+// takes SigV4 (S3, admin, STS): the root credential, then the snapshot's users
+// and service accounts (expired ones answer ExpiredToken), then STS sessions:
+// the request's token must open under `session.codec` and name this access
+// key (InvalidToken otherwise; tampered, truncated or another key's token),
+// must not have expired at `now` (ExpiredToken), must not be revoked in the
+// snapshot (InvalidToken), and its parent must still be able to act: an IAM
+// user that exists and is enabled, or the current root (AccessDenied
+// otherwise). A session the snapshot does not know (minted by another node)
+// is accepted on its token alone. `snapshot` may be null (only root and
+// tokens are then known).
 base::Result<auth::Credential> LookupCredential(const state::Snapshot* snapshot,
                                                 const RootCredential& root,
-                                                std::string_view access_key, base::WallTime now);
+                                                std::string_view access_key, base::WallTime now,
+                                                const SessionContext& session = {});
 
 class S3Api final : public Handler {
  public:
