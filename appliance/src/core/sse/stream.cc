@@ -76,7 +76,15 @@ base::Result<std::size_t> EncryptingSource::Read(std::span<std::byte> out) {
   while (copied < out.size()) {
     if (buffer_begin_ == buffer_end_) {
       if (done_) break;
-      COFFER_RETURN_IF_ERROR(FillPackage());
+      if (out.size() - copied >= kPackageBytes) {
+        // Room for a whole package: seal it in the caller's buffer, saving a
+        // copy of every byte on the PUT path.
+        COFFER_ASSIGN_OR_RETURN(const std::size_t n, SealPackage(out.data() + copied));
+        copied += n;
+        continue;
+      }
+      COFFER_ASSIGN_OR_RETURN(buffer_end_, SealPackage(buffer_.data()));
+      buffer_begin_ = 0;
     }
     const std::size_t n = std::min(out.size() - copied, buffer_end_ - buffer_begin_);
     std::memcpy(out.data() + copied, buffer_.data() + buffer_begin_, n);
@@ -86,8 +94,8 @@ base::Result<std::size_t> EncryptingSource::Read(std::span<std::byte> out) {
   return copied;
 }
 
-base::Status EncryptingSource::FillPackage() {
-  std::byte* header = buffer_.data();
+base::Result<std::size_t> EncryptingSource::SealPackage(std::byte* package) {
+  std::byte* header = package;
   std::byte* payload = header + kPackageHeaderBytes;
   std::size_t n = 0;
   if (has_lookahead_) {
@@ -133,10 +141,8 @@ base::Status EncryptingSource::FillPackage() {
     return base::Internal("sse: OpenSSL failed to encrypt a package");
   }
   ++sequence_;
-  buffer_begin_ = 0;
-  buffer_end_ = kPackageOverheadBytes + n;
   done_ = end_of_body;
-  return base::Ok();
+  return kPackageOverheadBytes + n;
 }
 
 // ---------------------------------------------------------------------------
@@ -203,29 +209,37 @@ base::Status DecryptingSink::Write(std::span<const std::byte> data) {
         ++s.stream_index;
       }
     }
-    const std::size_t want = s.PackageSize() - s.filled;
-    const std::size_t n = std::min(want, data.size());
-    std::memcpy(s.buffer.data() + s.filled, data.data(), n);
-    s.filled += n;
-    data = data.subspan(n);
-    if (s.filled == s.PackageSize()) {
-      if (base::Status opened = OpenPackage(); !opened.has_value()) {
-        s.failed = true;
-        return opened;
-      }
+    const std::size_t size = s.PackageSize();
+    std::span<const std::byte> package;
+    if (s.filled == 0 && data.size() >= size) {
+      // A whole package in the caller's bytes: decrypt it from there,
+      // saving a copy of every byte on the GET path.
+      package = data.first(size);
+      data = data.subspan(size);
+    } else {
+      const std::size_t n = std::min(size - s.filled, data.size());
+      std::memcpy(s.buffer.data() + s.filled, data.data(), n);
+      s.filled += n;
+      data = data.subspan(n);
+      if (s.filled < size) break;
+      package = std::span<const std::byte>(s.buffer.data(), size);
+    }
+    if (base::Status opened = OpenPackage(package); !opened.has_value()) {
+      s.failed = true;
+      return opened;
     }
   }
   return base::Ok();
 }
 
-base::Status DecryptingSink::OpenPackage() {
+base::Status DecryptingSink::OpenPackage(std::span<const std::byte> package) {
   State& s = *state_;
   const StreamLayout& stream = s.stream();
-  const std::uint64_t size = s.filled;
+  const std::uint64_t size = package.size();
   const std::uint64_t sequence = (s.position - stream.ciphertext_offset) / kPackageBytes;
   const bool last = s.position + size == stream.ciphertext_offset + stream.ciphertext_bytes;
   const std::uint64_t payload = size - kPackageOverheadBytes;
-  const std::byte* header = s.buffer.data();
+  const std::byte* header = package.data();
   const auto where = [&] {
     return "sse: package " + std::to_string(sequence) + " of part " +
            std::to_string(stream.part_number);
@@ -245,17 +259,21 @@ base::Status DecryptingSink::OpenPackage() {
   }
   unsigned char nonce[kNonceBytes];
   MakeNonce(s.stream_id, sequence, nonce);
+  const std::byte* body_in = header + kPackageHeaderBytes;
+  // In place when the package sits in the buffer; out of place otherwise.
   std::byte* body = s.buffer.data() + kPackageHeaderBytes;
+  unsigned char tag[kTagBytes];
+  std::memcpy(tag, body_in + payload, kTagBytes);
   int len = 0;
   unsigned char scratch[16];
   if (EVP_DecryptInit_ex2(s.ctx, nullptr, nullptr, nonce, nullptr) != 1 ||
       EVP_DecryptUpdate(s.ctx, nullptr, &len, U8(header), kPackageHeaderBytes) != 1 ||
       (payload > 0 &&
-       EVP_DecryptUpdate(s.ctx, U8(body), &len, U8(body), static_cast<int>(payload)) != 1) ||
-      EVP_CIPHER_CTX_ctrl(s.ctx, EVP_CTRL_AEAD_SET_TAG, kTagBytes, U8(body + payload)) != 1 ||
+       EVP_DecryptUpdate(s.ctx, U8(body), &len, U8(body_in), static_cast<int>(payload)) != 1) ||
+      EVP_CIPHER_CTX_ctrl(s.ctx, EVP_CTRL_AEAD_SET_TAG, kTagBytes, tag) != 1 ||
       EVP_DecryptFinal_ex(s.ctx, scratch, &len) != 1) {
-    // SECURITY: the in-place plaintext of a package that failed is never
-    // emitted; wipe it anyway.
+    // SECURITY: the plaintext of a package that failed is never emitted;
+    // wipe it anyway.
     std::memset(body, 0, payload);
     return base::DataLoss(where() + " does not authenticate");
   }

@@ -53,7 +53,9 @@ class EncryptingSource final : public storage::BodySource {
 
  private:
   EncryptingSource(storage::BodySource& body, Algorithm algorithm, evp_cipher_ctx_st* ctx);
-  base::Status FillPackage();
+  // Reads the next package's plaintext and seals it at `package` (room for
+  // kPackageBytes); returns its stored size.
+  base::Result<std::size_t> SealPackage(std::byte* package);
 
   storage::BodySource& body_;
   Algorithm algorithm_;
@@ -102,7 +104,9 @@ class DecryptingSink final : public storage::ObjectSink {
  private:
   struct State;
   explicit DecryptingSink(std::unique_ptr<State> state);
-  base::Status OpenPackage();
+  // Checks and decrypts one whole stored package (in the buffer, or straight
+  // from the caller's bytes) and emits its planned plaintext.
+  base::Status OpenPackage(std::span<const std::byte> package);
   std::unique_ptr<State> state_;
 };
 
