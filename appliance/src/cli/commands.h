@@ -24,6 +24,9 @@ int RunApply(const Args& args);
 int RunStatus(const Args& args);
 int RunSeal(const Args& args);
 int RunUnseal(const Args& args);
+// coffer kms serve|create|delete|list|rotate|status|identity: appliance/src/cli/kms_command.cc
+int RunKms(const Args& args);
+
 // coffer audit tail: appliance/src/cli/audit_command.cc (args start with "tail")
 int RunAudit(const Args& args);
 

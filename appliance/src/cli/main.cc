@@ -29,6 +29,9 @@ Desired state (GitOps):
   seal       seal a secret (stdin) to the appliance's public key
   unseal     open a sealed secret with the appliance's private key
 
+Key service:
+  kms        KES-compatible key service: kms serve, create|delete|list|rotate|status, identity
+
 Policies:
   policy     validate or evaluate IAM policy documents
 
@@ -47,6 +50,7 @@ int Dispatch(std::string_view verb, const Args& rest) {
     return 0;
   }
   if (verb == "policy") return RunPolicy(rest);
+  if (verb == "kms") return RunKms(rest);
   if (verb == "audit") return RunAudit(rest);
   if (verb == "validate") return RunValidate(rest);
   if (verb == "plan") return RunPlan(rest);

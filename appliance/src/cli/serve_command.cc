@@ -36,6 +36,7 @@
 #include "coffer/state/snapshot.h"
 
 #include "data_layout.h"
+#include "kms_command.h"
 #include "options.h"
 #include "reconciler.h"
 #include "repo_access.h"
@@ -368,6 +369,57 @@ class Appliance {
     reconciler_ = std::move(reconciler).value();
     reconciler_->Pass();
     SyncRepoBuckets();
+    return OpenKeyService();
+  }
+
+  // The key service (issue 9): a KES-compatible server when the repo's
+  // [key_service] names an address, else the in-process store in DATA/kms
+  // sealed under DATA/kms.key (address "in-process" says so explicitly).
+  // Its state is reported by /health/ready without gating readiness: plain
+  // requests work while it is down, SSE requests fail with 503.
+  int OpenKeyService() {
+    KeyServiceConfig config;
+    config.keys_dir = flags_.data + "/kms";
+    config.root_key_file = flags_.data + "/kms.key";
+    std::vector<std::string> create_keys;
+    if (auto snapshot = reconciler_->live().Current()) {
+      if (const auto* ks = snapshot->FindSettings("key_service", "key_service")) {
+        auto field = [ks](const char* k) {
+          auto it = ks->fields.find(k);
+          return it == ks->fields.end() ? std::string() : it->second;
+        };
+        auto file = [&](const char* k) {  // Relative paths are relative to the repo.
+          std::string f = field(k);
+          return f.empty() || f[0] == '/' ? f : flags_.config + "/" + f;
+        };
+        if (field("address") != "in-process") config.address = field("address");
+        config.client_cert_file = file("client_cert_file");
+        config.client_key_file = file("client_key_file");
+        config.ca_file = file("ca_file");
+        create_keys = ParseJsonStringList(field("create_keys"));
+        if (!field("default_key").empty()) create_keys.push_back(field("default_key"));
+      }
+    }
+    auto service = cli::OpenKeyService(config, env_);
+    if (!service) {
+      env_.log().Error("serve", "cannot open the key service",
+                       {{"error", service.error().message()}});
+      return 1;
+    }
+    key_service_ = std::move(service).value();
+    for (const std::string& name : create_keys) {
+      auto made = key_service_->CreateKey(name);
+      if (!made && made.error().code() != base::ErrorCode::kAlreadyExists) {
+        env_.log().Warn("serve", "cannot create key-service key",
+                        {{"key", name}, {"error", made.error().message()}});
+      }
+    }
+    key_probe_ = std::make_unique<KeyServiceProbe>(
+        *key_service_,
+        [this](bool ready, const std::string& reason) {
+          health_.Set("key_service", ready, reason, /*gate_readiness=*/false);
+        },
+        std::chrono::seconds(2));
     return 0;
   }
 
@@ -546,6 +598,8 @@ class Appliance {
   boost::asio::steady_timer reconcile_timer_{io_};
   std::unique_ptr<Reconciler> reconciler_;
   std::unique_ptr<core::s3::StoreRuntime> runtime_;
+  std::unique_ptr<env::KeyService> key_service_;
+  std::unique_ptr<KeyServiceProbe> key_probe_;  // INVARIANT: after key_service_ (stops first).
   bool stopping_ = false;
 };
 

@@ -5,3 +5,14 @@ coffer_test(NAME coffer_core_kms_test
        ${PROJECT_SOURCE_DIR}/appliance/test/core/kms/health_advisory_test.cc
   DEPS coffer::core nlohmann_json::nlohmann_json
   LABELS unit)
+# `coffer kms serve` over mTLS with curl, openssl s_client and the `coffer kms`
+# client verbs (conformance/e2e/kms_e2e.sh).
+coffer_script_test(NAME kms_e2e
+  COMMAND bash ${PROJECT_SOURCE_DIR}/conformance/e2e/kms_e2e.sh
+  LABELS e2e
+  TIMEOUT 120)
+# The KES client's error mapping (posix; no server needed).
+coffer_test(NAME coffer_posix_kes_test
+  SRCS ${PROJECT_SOURCE_DIR}/appliance/test/posix/kes_client_test.cc
+  DEPS coffer::posix
+  LABELS unit)
