@@ -29,6 +29,8 @@
 #include "coffer/core/s3/api.h"
 #include "coffer/core/s3/store_runtime.h"
 #include "coffer/core/storage/erasure_set.h"
+#include "coffer/core/sts/store_sessions.h"
+#include "coffer/core/sts/sts_api.h"
 #include "coffer/posix/audit_peers.h"
 #include "coffer/posix/posix_env.h"
 #include "coffer/server/http_server.h"
@@ -57,6 +59,11 @@ struct ServeFlags {
   unsigned reconcile_s = 10;
   std::string log_level = "info";
   unsigned threads = 0;
+  // STS: the longest session, plain-HTTP STS for dev/test, and (COFFER_TESTING
+  // builds only) a shorter minimum for expiry tests.
+  unsigned sts_max_duration_s = 12 * 3600;
+  bool sts_allow_plain_http = false;
+  unsigned sts_min_duration_s = 900;
 };
 
 std::string DefaultCertsDir() {
@@ -274,6 +281,7 @@ class Appliance {
       }
     }
     runtime_ = std::make_unique<core::s3::StoreRuntime>(reconciler_->live(), env_.clock());
+    if (int rc = OpenSts(root, options); rc != 0) return rc;
     // The admin API verifies signatures exactly as S3 (same keys, region).
     core::admin::AdminApiOptions admin_options;
     admin_options.region = options.region;
@@ -296,6 +304,44 @@ class Appliance {
       return 1;
     }
     routes_.SetFallback(std::move(s3).value());
+    return 0;
+  }
+
+  // STS on POST / (and ?Action= queries): session tokens sealed under a key
+  // derived from the store's master key, which the S3 API opens on every
+  // request with session credentials.
+  int OpenSts(const RootCredentials& root, core::s3::S3ApiOptions& s3_options) {
+    auto codec = core::sts::SessionTokenCodec::Create(reconciler_->live().master_key(),
+                                                      env_.random().LibCtx());
+    if (!codec) {
+      env_.log().Error("serve", "cannot start STS", {{"error", codec.error().message()}});
+      return 1;
+    }
+    std::shared_ptr<const core::sts::SessionTokenCodec> tokens = std::move(codec).value();
+    s3_options.session_tokens = tokens;
+    core::sts::StsApiOptions sts_options;
+    sts_options.region = s3_options.region;
+    sts_options.trusted_proxies = s3_options.trusted_proxies;
+    sts_options.duration_max = std::chrono::seconds(flags_.sts_max_duration_s);
+    sts_options.allow_plain_http = flags_.sts_allow_plain_http;
+#if defined(COFFER_TESTING)
+    sts_options.duration_min = std::chrono::seconds(flags_.sts_min_duration_s);
+#endif
+    if (sts_options.duration_min <= sts_options.duration_max) {
+      sts_options.duration_default = std::clamp(sts_options.duration_default,
+                                                sts_options.duration_min, sts_options.duration_max);
+    }
+    sts_recorder_ = std::make_unique<core::sts::StoreSessionRecorder>(reconciler_->live(),
+                                                                      env_.clock(), env_.random());
+    auto sts = core::sts::StsApi::Create(
+        env_, [this] { return reconciler_->live().Current(); }, *sts_recorder_,
+        core::s3::RootCredential{root.user, root.password}, std::move(tokens),
+        std::move(sts_options), OpenOidc(), OpenLdap());
+    if (!sts) {
+      env_.log().Error("serve", "cannot start STS", {{"error", sts.error().message()}});
+      return 1;
+    }
+    routes_.AddRoute("sts", &core::sts::StsApi::Owns, std::move(sts).value());
     return 0;
   }
 
@@ -598,6 +644,7 @@ class Appliance {
   boost::asio::steady_timer reconcile_timer_{io_};
   std::unique_ptr<Reconciler> reconciler_;
   std::unique_ptr<core::s3::StoreRuntime> runtime_;
+  std::unique_ptr<core::sts::StoreSessionRecorder> sts_recorder_;
   std::unique_ptr<env::KeyService> key_service_;
   std::unique_ptr<KeyServiceProbe> key_probe_;  // INVARIANT: after key_service_ (stops first).
   bool stopping_ = false;
@@ -623,6 +670,12 @@ int RunServe(const Args& args) {
       "seconds between checks of the certs dir for new files")(
       "reconcile-interval", po::value(&flags.reconcile_s)->default_value(10),
       "seconds between reconcile passes over the config repo (jittered)")(
+      "sts-max-duration", po::value(&flags.sts_max_duration_s)->default_value(12 * 3600),
+      "longest STS session in seconds (DurationSeconds above it is refused)")(
+      "sts-allow-plain-http", po::bool_switch(&flags.sts_allow_plain_http),
+      "dev/test only: answer STS over plain HTTP (refused by default)")(
+      "sts-min-duration-for-test", po::value(&flags.sts_min_duration_s)->default_value(900),
+      "shortest STS session in seconds; honoured only by COFFER_TESTING builds")(
       "log-level", po::value(&flags.log_level)->default_value(flags.log_level),
       "debug|info|warn|error")("threads", po::value(&flags.threads),
                                "I/O threads (default: cores, at least 2)");
