@@ -5,5 +5,6 @@ list(APPEND COFFER_CORE_SRCS
   src/core/sse/metadata.cc
   src/core/sse/primitives.cc
   src/core/sse/engine.cc
-  src/core/sse/stream.cc)
+  src/core/sse/stream.cc
+  src/core/sse/rewrap.cc)
 list(APPEND COFFER_CORE_PRIVATE_DEPS nlohmann_json::nlohmann_json)

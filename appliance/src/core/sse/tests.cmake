@@ -7,6 +7,7 @@ coffer_test(NAME coffer_core_sse_test
        ${PROJECT_SOURCE_DIR}/appliance/test/core/sse/engine_test.cc
        ${PROJECT_SOURCE_DIR}/appliance/test/core/sse/stream_test.cc
        ${PROJECT_SOURCE_DIR}/appliance/test/core/sse/vectors_test.cc
+       ${PROJECT_SOURCE_DIR}/appliance/test/core/sse/rewrap_test.cc
   DEPS coffer::core OpenSSL::Crypto
   LABELS unit)
 coffer_fuzzer(NAME sse_metadata_fuzz

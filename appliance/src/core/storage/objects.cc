@@ -281,4 +281,32 @@ base::Result<ObjectInfo> ErasureSet::PutObjectTags(std::string_view bucket, std:
   return ToObjectInfo(bucket, key, updated, &agreed == &r.versions.front());
 }
 
+// UpdateObjectEncryption: PutObjectTags' metadata-only rewrite, guarded by
+// the record the caller read, so a concurrent overwrite is never clobbered.
+base::Result<ObjectInfo> ErasureSet::UpdateObjectEncryption(std::string_view bucket,
+                                                            std::string_view key,
+                                                            std::string_view version_id,
+                                                            std::string_view expected,
+                                                            std::string_view encryption) {
+  COFFER_RETURN_IF_ERROR(ValidateObjectKey(key));
+  KeyLocks::Guard guard(core_->locks(), std::string(bucket) + "/" + std::string(key));
+  const Resolved r = core_->Resolve(bucket, key);
+  auto found = core_->FindVersion(r, bucket, key, version_id);
+  if (!found) return CheckBucketForMissingKey(*core_, bucket, found.error()).error();
+  const AgreedVersion& agreed = **found;
+  if (agreed.version.kind == VersionKind::kDeleteMarker) {
+    return base::InvalidArgument("a delete marker has no encryption: " + std::string(key));
+  }
+  if (agreed.version.encryption != expected) {
+    return base::Aborted("the encryption record of " + std::string(key) + " changed");
+  }
+  ObjectVersion updated = agreed.version;
+  updated.encryption = std::string(encryption);
+  const std::int64_t now =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(core_->Now().time_since_epoch()).count();
+  updated.meta_mod_time_ns = std::max(now, agreed.version.meta_mod_time_ns + 1);
+  COFFER_RETURN_IF_ERROR(core_->RewriteVersion(bucket, key, r, updated));
+  return ToObjectInfo(bucket, key, updated, &agreed == &r.versions.front());
+}
+
 }  // namespace coffer::core::storage

@@ -148,6 +148,15 @@ class ErasureSet final : public ObjectLayer {
   base::Result<ObjectInfo> PutObjectTags(std::string_view bucket, std::string_view key,
                                          std::string_view version_id,
                                          std::string_view tags) override;
+  // Replaces the SSE record (ObjectInfo::encryption) of a version without
+  // touching its data, as PutObjectTags does for tags (quorum rewrite of the
+  // metadata, rolled back on failure): `coffer kms rewrap` (UpdateObjectEncryption).
+  // kAborted when the stored record is no longer `expected` (the version was
+  // rewritten meanwhile); kNotFound/kInvalidArgument as PutObjectTags.
+  base::Result<ObjectInfo> UpdateObjectEncryption(std::string_view bucket, std::string_view key,
+                                                  std::string_view version_id,
+                                                  std::string_view expected,
+                                                  std::string_view encryption);
   base::Result<ListResult> ListObjects(std::string_view bucket,
                                        const ListOptions& options) override;
   base::Result<ListVersionsResult> ListObjectVersions(std::string_view bucket,
