@@ -491,6 +491,9 @@ base::Status ListParts(Call& call) {
   COFFER_ASSIGN_OR_RETURN(const std::uint64_t marker, QueryNumber(call, "part-number-marker", 0));
   auto parts = call.objects.ListParts(call.bucket(), call.key(), upload_id);
   if (!parts.has_value()) return ToS3Error(parts.error());
+  // Parts of an encrypted upload show their plaintext size.
+  auto upload = call.objects.StatMultipartUpload(call.bucket(), call.key(), upload_id);
+  const bool encrypted = upload.has_value() && IsEncrypted(*upload);
   XmlWriter xml("ListPartsResult");
   xml.Element("Bucket", call.bucket()).Element("Key", call.key()).Element("UploadId", upload_id);
   AppendOwner(xml, "Initiator");
@@ -519,7 +522,8 @@ base::Status ListParts(Call& call) {
         .Element("PartNumber", p->number)
         .Element("LastModified", FormatIso8601Millis(p->mod_time))
         .Element("ETag", Quoted(p->etag))
-        .Element("Size", p->size_bytes)
+        .Element("Size", encrypted ? sse::PlaintextSize(p->size_bytes).value_or(p->size_bytes)
+                                   : p->size_bytes)
         .Close("Part");
   }
   return call.SendXml(200, std::move(xml).Finish());

@@ -374,6 +374,11 @@ TEST_F(SseTest, MultipartSseS3EchoesOnEveryStep) {
   EXPECT_EQ(r1.Header("x-amz-server-side-encryption"), "AES256");
   Response r2 = h_.Send("PUT", base + "2", {}, p2);
   ASSERT_EQ(r2.status, 200u);
+  // ListParts shows the parts' plaintext sizes.
+  const std::vector<std::string> sizes =
+      testing::XmlTexts(h_.Get("/bkt/m3?uploadId=" + id).body, "Size");
+  EXPECT_EQ(sizes,
+            (std::vector<std::string>{std::to_string(p1.size()), std::to_string(p2.size())}));
   Response done =
       h_.Send("POST", "/bkt/m3?uploadId=" + id, {},
               "<CompleteMultipartUpload><Part><ETag>" + r1.Header("etag") +
