@@ -280,6 +280,8 @@ class Appliance {
         }
       }
     }
+    // Server-side encryption (issue 9) through the key service opened above.
+    options.key_service = key_service_.get();
     runtime_ = std::make_unique<core::s3::StoreRuntime>(reconciler_->live(), env_.clock());
     if (int rc = OpenSts(root, options); rc != 0) return rc;
     // The admin API verifies signatures exactly as S3 (same keys, region).
