@@ -118,6 +118,52 @@ TEST_F(SnapshotTest, RuntimeCredentialsFollowTheirParentAndExpiry) {
   EXPECT_EQ(*store_->DeleteExpiredStsSessions(t0 + std::chrono::seconds(61)), 1);
 }
 
+TEST_F(SnapshotTest, StsSessionsAreListedWithoutSecretsAndRevokedUntilTheyExpire) {
+  base::WallTime t0 = base::WallTime(std::chrono::seconds(1000));
+  const std::string policy =
+      R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject",)"
+      R"("Resource":"arn:aws:s3:::photos/*"}]})";
+  RuntimeCredential a{"sts-a", "alice", base::Secret("sts-secret-a"),
+                      policy,  true,    t0 + std::chrono::seconds(60)};
+  RuntimeCredential b{"sts-b", "alice", base::Secret("sts-secret-b"),
+                      "",      true,    t0 + std::chrono::seconds(120)};
+  RuntimeCredential c{"sts-c",
+                      "oidc:corp:carol",
+                      base::Secret("sts-secret-c"),
+                      "",
+                      true,
+                      t0 + std::chrono::seconds(60)};
+  for (const RuntimeCredential* s : {&a, &b, &c}) {
+    ASSERT_TRUE(
+        store_->PutStsSession(*s, "digest-" + s->access_key, *key_, random_, t0).has_value());
+  }
+  auto listed = *store_->ListStsSessions("alice");
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_EQ(listed[0].access_key, "sts-a");
+  EXPECT_EQ(listed[0].policy, policy);
+  EXPECT_FALSE(listed[0].revoked);
+  EXPECT_EQ(listed[0].expires_at, t0 + std::chrono::seconds(60));
+  EXPECT_EQ(listed[0].created_at, t0);
+  EXPECT_EQ(store_->ListStsSessions("")->size(), 3u);
+
+  EXPECT_EQ(*store_->RevokeStsSessions("sts-a", ""), 1);
+  EXPECT_EQ(store_->RevokeStsSessions("nope", "").error().code(), base::ErrorCode::kNotFound);
+  EXPECT_EQ(store_->RevokeStsSessions("", "").error().code(), base::ErrorCode::kInvalidArgument);
+  EXPECT_TRUE(store_->ListStsSessions("alice")->at(0).revoked);
+  EXPECT_FALSE(store_->ListStsSessions("alice")->at(1).revoked);
+  // A revoked session stays in the snapshot, marked, so every node refuses it.
+  auto snap = *BuildSnapshot(*store_, *key_, 1, t0);
+  ASSERT_NE(snap->FindCredential("sts-a"), nullptr);
+  EXPECT_EQ(snap->FindCredential("sts-a")->session_token_digest, kRevokedSessionDigest);
+  EXPECT_EQ(snap->FindCredential("sts-b")->session_token_digest, "digest-sts-b");
+  // Every session of a parent at once.
+  EXPECT_EQ(*store_->RevokeStsSessions("", "oidc:corp:carol"), 1);
+  EXPECT_TRUE(store_->ListStsSessions("oidc:corp:carol")->at(0).revoked);
+  // Once expired, revoked rows go like any other.
+  EXPECT_EQ(*store_->DeleteExpiredStsSessions(t0 + std::chrono::seconds(60)), 2);
+  EXPECT_EQ(store_->ListStsSessions("")->size(), 1u);
+}
+
 TEST_F(SnapshotTest, ServiceAccountsAreListedWithoutSecretsAndDeleted) {
   base::WallTime t0 = base::WallTime(std::chrono::seconds(1000));
   base::WallTime exp = t0 + std::chrono::seconds(3600);
