@@ -35,11 +35,11 @@ Key service:
 Policies:
   policy     validate or evaluate IAM policy documents
 
-Administration:
-  admin sts  list or revoke STS sessions (admin sts list|revoke --store PATH)
-
 Audit:
   audit tail print the file audit target's entries (--user, --bucket, --status, --since)
+
+Administration:
+  admin sts  list or revoke STS sessions (admin sts list|revoke --store PATH)
 
 Run `coffer <command> --help` for a command's options.
 )";
@@ -53,9 +53,9 @@ int Dispatch(std::string_view verb, const Args& rest) {
     return 0;
   }
   if (verb == "policy") return RunPolicy(rest);
-  if (verb == "admin" && !rest.empty() && rest[0] == "sts") return RunAdminSts(rest);
   if (verb == "kms") return RunKms(rest);
   if (verb == "audit") return RunAudit(rest);
+  if (verb == "admin" && !rest.empty() && rest[0] == "sts") return RunAdminSts(rest);
   if (verb == "validate") return RunValidate(rest);
   if (verb == "plan") return RunPlan(rest);
   if (verb == "apply") return RunApply(rest);

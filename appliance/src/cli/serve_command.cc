@@ -15,8 +15,10 @@
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <nlohmann/json.hpp>
 
 #include "coffer/base/secret.h"
@@ -29,14 +31,19 @@
 #include "coffer/core/s3/api.h"
 #include "coffer/core/s3/store_runtime.h"
 #include "coffer/core/storage/erasure_set.h"
+#include "coffer/core/sts/ldap_authenticator.h"
+#include "coffer/core/sts/oidc.h"
 #include "coffer/core/sts/store_sessions.h"
 #include "coffer/core/sts/sts_api.h"
 #include "coffer/posix/audit_peers.h"
+#include "coffer/posix/https_fetch.h"
+#include "coffer/posix/ldap_directory.h"
 #include "coffer/posix/posix_env.h"
 #include "coffer/server/http_server.h"
 #include "coffer/server/tls.h"
 #include "coffer/state/snapshot.h"
 
+#include "config_watch.h"
 #include "data_layout.h"
 #include "kms_command.h"
 #include "options.h"
@@ -214,6 +221,7 @@ class Appliance {
     WatchSignals();
     WatchCertificates();
     ScheduleReconcile();
+    WatchConfig();
     const unsigned threads =
         flags_.threads != 0 ? flags_.threads : std::max(2u, std::thread::hardware_concurrency());
     std::vector<std::thread> pool;
@@ -307,6 +315,46 @@ class Appliance {
     }
     routes_.SetFallback(std::move(s3).value());
     return 0;
+  }
+
+  // AssumeRoleWithWebIdentity/ClientGrants: discovery and JWKS fetched over
+  // HTTPS trusting the certs dir's CAs/; a jwks_file is read from the config
+  // repo (relative paths) at most 256 KiB. Returns null when the fetcher
+  // cannot be built (web identity then answers "not configured").
+  core::sts::WebIdentityVerifier* OpenOidc() {
+    auto fetcher = posix::MakeHttpsFetcher({flags_.certs_dir, "", true});
+    if (!fetcher) {
+      env_.log().Error("serve", "OIDC disabled", {{"error", fetcher.error().message()}});
+      return nullptr;
+    }
+    oidc_fetcher_ = std::move(fetcher).value();
+    core::sts::OidcOptions options;
+    options.libctx = env_.random().LibCtx();
+    options.fetcher = oidc_fetcher_.get();
+    options.read_config_file =
+        [dir = flags_.config](std::string_view path) -> base::Result<std::string> {
+      const std::string full =
+          !path.empty() && path.front() == '/' ? std::string(path) : dir + "/" + std::string(path);
+      std::ifstream in(full, std::ios::binary);
+      if (!in) return base::NotFound("jwks_file " + std::string(path) + " not readable");
+      std::string bytes(256 * 1024 + 1, '\0');
+      in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+      bytes.resize(static_cast<std::size_t>(in.gcount()));
+      if (bytes.size() > 256 * 1024) return base::InvalidArgument("jwks_file too large");
+      return bytes;
+    };
+    oidc_ = std::make_unique<core::sts::OidcVerifier>(std::move(options));
+    return oidc_.get();
+  }
+
+  // AssumeRoleWithLDAPIdentity against the [identity.ldap.*] directories of
+  // the current snapshot: one libldap connection per login, trusting the
+  // certs dir's CAs/ unless a directory names its own ca_file.
+  core::sts::LdapAuthenticator* OpenLdap() {
+    ldap_directory_ = posix::NewLdapDirectory({flags_.certs_dir + "/CAs"});
+    ldap_authenticator_ =
+        std::make_unique<core::sts::DirectoryLdapAuthenticator>(*ldap_directory_, &env_.log());
+    return ldap_authenticator_.get();
   }
 
   // STS on POST / (and ?Action= queries): session tokens sealed under a key
@@ -471,13 +519,17 @@ class Appliance {
     return 0;
   }
 
-  void ScheduleReconcile() {
+  // Reconcile passes run on reconcile_strand_: the timer and the config
+  // watcher both schedule them there, so two passes never overlap.
+  void ScheduleReconcile(std::optional<std::chrono::milliseconds> soon = std::nullopt) {
     if (stopping_) return;
     // Jitter +-20% so a fleet reconciling one repo does not pull in lockstep.
     const auto base_ms = std::int64_t{flags_.reconcile_s} * 1000;
     const auto jitter = static_cast<std::int64_t>(
         env_.random().Uniform(0, static_cast<std::uint64_t>(base_ms * 2 / 5)));
-    reconcile_timer_.expires_after(std::chrono::milliseconds(base_ms * 4 / 5 + jitter));
+    // Re-arming cancels the pending wait, whose handler then does nothing.
+    reconcile_timer_.expires_after(soon ? *soon
+                                        : std::chrono::milliseconds(base_ms * 4 / 5 + jitter));
     reconcile_timer_.async_wait([this](const boost::system::error_code& ec) {
       if (ec) return;
       reconciler_->Pass();
@@ -485,6 +537,21 @@ class Appliance {
       ReconcileAudit();
       ScheduleReconcile();
     });
+  }
+
+  // inotify on the repo: a commit is reconciled ~half a second after it lands
+  // (debounced: a checkout touches many files). Without inotify the timer alone
+  // converges.
+  void WatchConfig() {
+    auto watch =
+        ConfigWatch::Start(reconcile_strand_, flags_.config, std::chrono::milliseconds(500),
+                           [this] { ScheduleReconcile(std::chrono::milliseconds(0)); });
+    if (!watch) {
+      env_.log().Warn("serve", "not watching the config repo; reconciling on the timer only",
+                      {{"error", watch.error().message()}});
+      return;
+    }
+    config_watch_ = std::move(watch).value();
   }
 
   // The audit trail (issue #11): targets from the config repo, each with a
@@ -600,7 +667,10 @@ class Appliance {
       env_.log().Info("serve", "shutting down", {{"signal", std::to_string(signo)}});
       stopping_ = true;
       reload_timer_.cancel();
-      reconcile_timer_.cancel();
+      boost::asio::post(reconcile_strand_, [this] {
+        reconcile_timer_.cancel();
+        if (config_watch_) config_watch_->Stop();
+      });
       auto pending = std::make_shared<std::size_t>(servers_.size());
       for (auto& s : servers_) {
         s->Shutdown([this, pending] {
@@ -643,12 +713,19 @@ class Appliance {
   std::vector<std::unique_ptr<server::HttpServer>> servers_;
   boost::asio::signal_set signals_{io_, SIGINT, SIGTERM};
   boost::asio::steady_timer reload_timer_{io_};
-  boost::asio::steady_timer reconcile_timer_{io_};
+  boost::asio::strand<boost::asio::io_context::executor_type> reconcile_strand_ =
+      boost::asio::make_strand(io_);
+  boost::asio::steady_timer reconcile_timer_{reconcile_strand_};
+  std::unique_ptr<ConfigWatch> config_watch_;
   std::unique_ptr<Reconciler> reconciler_;
   std::unique_ptr<core::s3::StoreRuntime> runtime_;
-  std::unique_ptr<core::sts::StoreSessionRecorder> sts_recorder_;
   std::unique_ptr<env::KeyService> key_service_;
   std::unique_ptr<KeyServiceProbe> key_probe_;  // INVARIANT: after key_service_ (stops first).
+  std::unique_ptr<core::sts::StoreSessionRecorder> sts_recorder_;
+  std::unique_ptr<env::DocumentFetcher> oidc_fetcher_;
+  std::unique_ptr<core::sts::OidcVerifier> oidc_;
+  std::unique_ptr<env::Directory> ldap_directory_;
+  std::unique_ptr<core::sts::DirectoryLdapAuthenticator> ldap_authenticator_;
   bool stopping_ = false;
 };
 

@@ -62,10 +62,12 @@ kill -INT "$pid"; rc=0; wait "$pid" || rc=$?; pid=""
 
 # A config repo that turns invalid: the last good state keeps serving, ready
 # says degraded with the file:line:col reason, and a fix makes it ready again.
+# The reconcile timer is an hour here: only the inotify watch on the repo can
+# notice the edits within the 10 s each step waits.
 cp -r "${COFFER_SOURCE_DIR:?}/fixtures/quickstart" "$work/repo"
 export COFFER_VIEWER_SECRET=viewer-secret-for-e2e
 "$bin" serve --data "$work/data2" --config "$work/repo" --address "127.0.0.1:$port" \
-  --reconcile-interval 1 >"$work/out3" 2>"$work/log3" &
+  --reconcile-interval 3600 >"$work/out3" 2>"$work/log3" &
 pid=$!
 for _ in $(seq 1 100); do
   [[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/health/ready") == 200 ]] && break
@@ -83,13 +85,24 @@ grep -q '"status":"degraded"' <<<"$ready" || fail "invalid config not degraded: 
 grep -q 'users.toml:[0-9]*:[0-9]*' <<<"$ready" || fail "no file:line:col in the reason: $ready"
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/health/live")
 [[ "$code" == 200 ]] || fail "degraded config stopped the appliance"
-cp "${COFFER_SOURCE_DIR}/fixtures/quickstart/users.toml" "$work/repo/users.toml"
+# Fixed the way git checkout writes files: a new file renamed over the old.
+cp "${COFFER_SOURCE_DIR}/fixtures/quickstart/users.toml" "$work/repo/users.toml.new"
+mv "$work/repo/users.toml.new" "$work/repo/users.toml"
 for _ in $(seq 1 50); do
   [[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/health/ready") == 200 ]] && break
   sleep 0.2
 done
 [[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/health/ready") == 200 ]] \
   || fail "fixed config did not become ready"
+# Folders below the repo are watched as well: break a policy file there.
+policy_file=$(ls "$work/repo/policies/"*.json | head -1)
+echo '{"Version": "2012-10-17", "Statement": [' >"$policy_file"
+for _ in $(seq 1 50); do
+  [[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/health/ready") == 503 ]] && break
+  sleep 0.2
+done
+ready=$(curl -s "http://127.0.0.1:$port/health/ready")
+grep -q '"status":"degraded"' <<<"$ready" || fail "broken policy in policies/ not noticed: $ready"
 kill -TERM "$pid"; rc=0; wait "$pid" || rc=$?; pid=""
 [[ $rc -eq 0 ]] || fail "serve exited $rc"
 echo "serve_health_e2e: ok"

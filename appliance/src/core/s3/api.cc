@@ -132,6 +132,7 @@ void S3Api::Serve(const HttpRequest& request, BodyReader& body, ResponseWriter& 
 void S3Api::Impl::SendError(const HttpRequest& request, std::string_view resource,
                             const base::Error& error, ResponseWriter& response) {
   const auth::S3ErrorReply reply = auth::ToS3ErrorReply(ToS3Error(error));
+  if (request.facts != nullptr) request.facts->error_code = std::string(reply.info->name);
   if (reply.info->code == S3ErrorCode::kInternalError) {
     env.log().Error("s3", "internal error",
                     {{"request_id", request.request_id}, {"error", error.message()}});
@@ -167,6 +168,10 @@ void S3Api::Impl::Serve(const HttpRequest& request, BodyReader& body, ResponseWr
     SendError(request, request.target.substr(0, request.target.find('?')), s3.error(), response);
     return;
   }
+  if (request.facts != nullptr) {
+    request.facts->bucket = s3->bucket;
+    request.facts->object = s3->key;
+  }
   const std::shared_ptr<const state::Snapshot> snapshot = snapshots ? snapshots() : nullptr;
   base::Status status = Run(request, *s3, snapshot, body, response);
   if (!status.has_value() && !response.started()) {
@@ -194,8 +199,10 @@ base::Status S3Api::Impl::Run(const HttpRequest& request, const S3Request& s3,
     request.facts->parent_user =
         session->parent_kind == sts::ParentKind::kRoot ? std::string("root") : session->parent;
   }
+  if (request.facts != nullptr) request.facts->access_key = authn.access_key;
   COFFER_ASSIGN_OR_RETURN(const Op op, Classify(request, s3));
   const OpSpec& spec = SpecOf(op);
+  if (request.facts != nullptr) request.facts->api = std::string(spec.name);
   const bool is_root = authn.kind != auth::AuthKind::kAnonymous && !root.access_key.empty() &&
                        authn.access_key == root.access_key;
   Authorizer authorizer(snapshot.get(), authn, is_root, request, s3, now, options.trusted_proxies,
@@ -206,6 +213,9 @@ base::Status S3Api::Impl::Run(const HttpRequest& request, const S3Request& s3,
     authorizer.context().Add("s3:max-keys", s3.Query("max-keys").value_or("1000"));
   }
 
+  if (request.facts != nullptr && authorizer.type() == PrincipalType::kServiceAccount) {
+    request.facts->parent_user = authorizer.user();  // A service account acts as its parent.
+  }
   Call call{env,   objects,        options,    *crypto, request, s3,       spec,
             authn, snapshot.get(), authorizer, runtime, body,    response, *sse_engine};
   const bool versioned = s3.Has("versionId") && !spec.version_action.empty();
@@ -316,6 +326,14 @@ base::Result<auth::Credential> LookupCredential(const state::Snapshot* snapshot,
 base::Status Call::Authorize(std::string_view action, std::string_view bucket_name,
                              std::string_view key_name) const {
   base::Status status = authorizer.Check(action, bucket_name, key_name);
+  if (!status.has_value() && http.facts != nullptr) {
+    // The deciding statements ("explicit deny: policy/Sid", or "implicit
+    // deny" when nothing allowed) go to the audit entry, never to the client.
+    const std::string& denial = authorizer.last_denial();
+    const auto reason = denial.rfind(": ");
+    http.facts->deny_policy = reason == std::string::npos ? denial : denial.substr(reason + 2);
+    http.facts->deny_statement = denial;
+  }
   if (!status.has_value()) {
     env.log().Debug("s3", "access denied",
                     {{"request_id", http.request_id},

@@ -9,9 +9,9 @@ list(APPEND COFFER_CORE_SRCS
 list(APPEND COFFER_CORE_SRCS
   src/core/sts/ldap_escape.cc
   src/core/sts/ldap_authenticator.cc)
+list(APPEND COFFER_CORE_PRIVATE_DEPS nlohmann_json::nlohmann_json)
 # AssumeRoleWithWebIdentity / ClientGrants: JWS, JWKS and the OIDC verifier (owner: oidc).
 list(APPEND COFFER_CORE_SRCS
   src/core/sts/jwks.cc
   src/core/sts/jwt.cc
   src/core/sts/oidc.cc)
-list(APPEND COFFER_CORE_PRIVATE_DEPS nlohmann_json::nlohmann_json)
