@@ -31,12 +31,15 @@ aws_() { bounded 180 "$E2E_AWS" --endpoint-url "$coffer_endpoint" --ca-bundle "$
 
 make_file() {  # make_file PATH BYTES TAG
   "$E2E_PY" - "$1" "$2" "$3" <<'EOF'
-import sys
+import hashlib, sys
 path, n, tag = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 out = bytearray()
 i = 0
+# Every line is unique to its file (a digest of tag and line number), so a
+# 40-byte slice of one file never occurs in another: a hit names its file.
 while len(out) < n:
-    out += b"%s-plaintext-%08d-0123456789abcdefghijklmnopqrstuvwxyz\n" % (tag.encode(), i)
+    digest = hashlib.sha256(b"%s/%d" % (tag.encode(), i)).hexdigest().encode()
+    out += b"%s-%08d-%s\n" % (tag.encode(), i, digest)
     i += 1
 open(path, "wb").write(out[:n])
 EOF

@@ -150,10 +150,14 @@ class Coffer:
             return ""
 
     def client(self):
-        return boto3.client(
+        # One session per client: boto3's default session is not thread-safe,
+        # and the load generators create clients from several threads. SigV4
+        # for presigned URLs too (botocore 1.29 presigns S3 with V2 otherwise).
+        return boto3.session.Session().client(
             "s3", endpoint_url=self.endpoint, aws_access_key_id=ROOT_KEY,
             aws_secret_access_key=ROOT_SECRET, region_name="us-east-1",
-            config=botocore.config.Config(s3={"addressing_style": "path"},
+            config=botocore.config.Config(signature_version="s3v4",
+                                          s3={"addressing_style": "path"},
                                           retries={"max_attempts": 1, "mode": "standard"},
                                           connect_timeout=5, read_timeout=30))
 

@@ -63,11 +63,15 @@ root_s3 = s3(root.assume_role(RoleArn="arn:aws:iam::1:role/x", RoleSessionName="
                               Policy=read_only)["Credentials"])
 expect("AccessDenied", code_of(lambda: root_s3.put_object(Bucket=OTHER, Key="r", Body=b"x")),
        "root session PUT outside its session policy")
-expect("NoSuchKey", code_of(lambda: root_s3.get_object(Bucket=OTHER, Key="missing")),
-       "root session GET inside its session policy reaches the object layer")
+# Without s3:ListBucket a missing key is AccessDenied, not NoSuchKey (S3 does
+# not reveal which keys exist to a caller that may not list them).
+expect("AccessDenied", code_of(lambda: root_s3.get_object(Bucket=OTHER, Key="missing")),
+       "root session GET of a missing key without ListBucket")
 full = s3(root.assume_role(RoleArn="arn:aws:iam::1:role/x", RoleSessionName="full")["Credentials"])
 expect("OK", code_of(lambda: full.put_object(Bucket=OTHER, Key="r", Body=b"x")),
        "root session without a policy acts as root")
+expect("OK", code_of(lambda: root_s3.get_object(Bucket=OTHER, Key="r")),
+       "root session GET inside its session policy")
 
 # Out-of-range durations and oversized policies reach the server (validation off).
 for duration in (MIN_DURATION - 1, 43201, 0):

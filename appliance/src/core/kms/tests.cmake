@@ -11,6 +11,12 @@ coffer_script_test(NAME kms_e2e
   COMMAND bash ${PROJECT_SOURCE_DIR}/conformance/e2e/kms_e2e.sh
   LABELS e2e
   TIMEOUT 120)
+# `coffer serve` with [key_service] on a `coffer kms serve`: ready, down (the
+# appliance stays in service), back.
+coffer_script_test(NAME kms_serve_e2e
+  COMMAND bash ${PROJECT_SOURCE_DIR}/conformance/e2e/kms_e2e.sh serve
+  LABELS e2e
+  TIMEOUT 120)
 # The KES client's error mapping (posix; no server needed).
 coffer_test(NAME coffer_posix_kes_test
   SRCS ${PROJECT_SOURCE_DIR}/appliance/test/posix/kes_client_test.cc
