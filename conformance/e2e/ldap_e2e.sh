@@ -5,10 +5,10 @@
 # certificate made here with openssl, serving StartTLS (ldap://) and ldaps://.
 # Each case applies fixtures/config/ldap (identity.toml filled in for the case)
 # and authenticates once through ldap_e2e_probe, which uses the production
-# libldap binding. Then, when coffer serve answers STS, the same identities go
-# through boto3 (ldap_e2e_sts.py).
+# libldap binding. Then the same identities go through coffer serve's STS API
+# with boto3 (ldap_e2e_sts.py).
 #
-# Env: COFFER_SOURCE_DIR, LDAP_E2E_PROBE (set by ctest); E2E_KEEP=1 keeps the work dir,
+# Env: COFFER_BIN, COFFER_SOURCE_DIR, LDAP_E2E_PROBE (set by ctest); E2E_KEEP=1 keeps the work dir,
 # E2E_VERBOSE=1 prints what each case got.
 set -euo pipefail
 
@@ -177,15 +177,15 @@ check "ldaps to a plain LDAP port fails closed" plain-to-tls-port "$work/cas" bo
 LDAP_LOOKUP_PASSWORD=rotated-elsewhere check "starttls: refused lookup bind is unavailable" \
   starttls "$nocadir" alice alice-pass 1 '"error":"UNAVAILABLE"'
 
-# --- the STS API through boto3, when this build's coffer serve has it.
-if [[ -n ${COFFER_BIN:-} && -x ${COFFER_BIN:-} && -f $COFFER_SOURCE_DIR/conformance/e2e/ldap_e2e_sts.py ]]; then
-  sts_args=("$work" "$ldap_port")
-  if ! timeout 90 /usr/bin/python3 "$COFFER_SOURCE_DIR/conformance/e2e/ldap_e2e_sts.py" \
-    "${sts_args[@]}"; then
-    failed+=("boto3 AssumeRoleWithLDAPIdentity (ldap_e2e_sts.py)")
-  else
-    passed=$((passed + 1))
-  fi
+# --- the STS API through boto3 against coffer serve: always part of the suite
+# (ctest passes COFFER_BIN); a missing binary is a failure, never a skip.
+if [[ ! -x ${COFFER_BIN:-} ]]; then
+  failed+=("boto3 AssumeRoleWithLDAPIdentity: COFFER_BIN is not an executable")
+elif ! timeout 90 /usr/bin/python3 "$COFFER_SOURCE_DIR/conformance/e2e/ldap_e2e_sts.py" \
+  "$work" "$ldap_port"; then
+  failed+=("boto3 AssumeRoleWithLDAPIdentity (ldap_e2e_sts.py)")
+else
+  passed=$((passed + 1))
 fi
 
 log "$passed passed, ${#failed[@]} failed"
