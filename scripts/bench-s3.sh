@@ -71,17 +71,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-wait_http() {  # wait_http URL SECONDS
-  local deadline=$((SECONDS + $2))
-  until curl -fsS -o /dev/null "$1" 2>/dev/null; do
-    if ((SECONDS >= deadline)); then return 1; fi
-    sleep 0.2
-  done
-}
+# shellcheck source=bench-lib.sh
+source "$ROOT/scripts/bench-lib.sh"
 
 # --- coffer -----------------------------------------------------------------
 export COFFER_ROOT_USER=benchadmin
@@ -99,7 +90,7 @@ printf '\n[buckets.bench]\nversioning = false\nencryption = "none"\nanonymous = 
 "$COFFER" serve --data "$work/coffer" --config "$work/config" --certs-dir "$work/certs" \
   --address "127.0.0.1:$cport" --log-level warn >"$work/coffer.log" 2>&1 &
 coffer_pid=$!
-if ! wait_http "http://127.0.0.1:$cport/minio/health/live" 30; then
+if ! wait_url "http://127.0.0.1:$cport/minio/health/live" 30; then
   echo "bench-s3: coffer did not come up; its log:" >&2
   tail -20 "$work/coffer.log" >&2
   exit 1
@@ -128,11 +119,7 @@ http {
   keepalive_timeout 300s;
   keepalive_requests 100000000;
   client_max_body_size 0;
-  client_body_temp_path $work/nginx/tmp/body;
-  proxy_temp_path $work/nginx/tmp/proxy;
-  fastcgi_temp_path $work/nginx/tmp/fastcgi;
-  uwsgi_temp_path $work/nginx/tmp/uwsgi;
-  scgi_temp_path $work/nginx/tmp/scgi;
+$(nginx_temp_paths "$work/nginx/tmp")
   server {
     listen 127.0.0.1:$nport;
     root $work/www;
@@ -147,7 +134,7 @@ EOF
   "$NGINX" -e "$work/nginx/error.log" -p "$work/nginx" -c "$work/nginx/nginx.conf" \
     -g 'daemon off;' >"$work/nginx/stdout.log" 2>&1 &
   nginx_pid=$!
-  if ! wait_http "http://127.0.0.1:$nport/index.html" 10; then
+  if ! wait_url "http://127.0.0.1:$nport/index.html" 10; then
     echo "bench-s3: nginx did not come up:" >&2
     cat "$work/nginx/error.log" >&2 || true
     kill "$nginx_pid" 2>/dev/null || true
@@ -169,27 +156,11 @@ load() {  # load coffer|nginx ARGS... ; prints coffer-load's JSON line ("" on fa
       --label nginx "$@" 2>>"$work/load-errors.log" || true
   fi
 }
-field() { jq -r ".$2 // empty" <<<"$1" 2>/dev/null || true; }
-errs() {  # " (N errors)" when a run had errors
-  local e
-  e=$(field "$1" errors)
-  [[ -n $e && $e != 0 ]] && printf ' (%s errors of %s)' "$e" "$(field "$1" requests)"
-  return 0
-}
 mbs() { [[ -n $1 ]] && printf '%s MB/s%s' "$(field "$1" mb_s)" "$(errs "$1")" || printf 'failed'; }
 ops() {
   [[ -n $1 ]] || { printf 'failed'; return; }
   printf '%s ops/s, p50 %s µs, p99 %s µs%s' "$(field "$1" ops_s)" "$(field "$1" p50_us)" \
     "$(field "$1" p99_us)" "$(errs "$1")"
-}
-ratio() {  # ratio JSON_A JSON_B KEY
-  local a b
-  a=$(field "$1" "$3"); b=$(field "$2" "$3")
-  if [[ -n $a && -n $b ]] && awk -v b="$b" 'BEGIN{exit !(b>0)}'; then
-    awk -v a="$a" -v b="$b" 'BEGIN{printf "%.2f", a/b}'
-  else
-    printf '—'
-  fi
 }
 rss_kib() { awk -v k="$2" '$1==k":"{print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 mib() { awk -v k="$1" 'BEGIN{printf "%.1f MiB", k/1024}'; }

@@ -58,16 +58,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-wait_url() {  # wait_url URL SECONDS
-  local deadline=$((SECONDS + $2))
-  until curl -fsS --cacert "$work/certs/CAs/coffer-local-ca.crt" -o /dev/null "$1" 2>/dev/null; do
-    if ((SECONDS >= deadline)); then return 1; fi
-    sleep 0.2
-  done
-}
+# shellcheck source=bench-lib.sh
+source "$ROOT/scripts/bench-lib.sh"
 
 # One certificate for both servers.
 "$COFFER" certs generate --host localhost --ip 127.0.0.1 --out "$work/certs" >/dev/null
@@ -88,7 +80,7 @@ printf '\n[buckets.bench]\nversioning = false\nencryption = "none"\nanonymous = 
   --address "127.0.0.1:$ctls" --plain-address "127.0.0.1:$cplain" --log-level warn \
   >"$work/coffer.log" 2>&1 &
 coffer_pid=$!
-if ! wait_url "https://localhost:$ctls/minio/health/live" 30; then
+if ! wait_url "https://localhost:$ctls/minio/health/live" 30 --cacert "$CA"; then
   echo "bench-tls: coffer did not come up; its log:" >&2
   tail -20 "$work/coffer.log" >&2
   exit 1
@@ -113,11 +105,7 @@ http {
   tcp_nodelay on;
   keepalive_timeout 300s;
   keepalive_requests 100000000;
-  client_body_temp_path $work/nginx/tmp/body;
-  proxy_temp_path $work/nginx/tmp/proxy;
-  fastcgi_temp_path $work/nginx/tmp/fastcgi;
-  uwsgi_temp_path $work/nginx/tmp/uwsgi;
-  scgi_temp_path $work/nginx/tmp/scgi;
+$(nginx_temp_paths "$work/nginx/tmp")
   ssl_certificate $work/certs/public.crt;
   ssl_certificate_key $work/certs/private.key;
   ssl_protocols TLSv1.2 TLSv1.3;
@@ -136,7 +124,7 @@ EOF
   -g 'daemon off;' >"$work/nginx/stdout.log" 2>&1 &
 nginx_pid=$!
 echo ok >"$work/www/index.html"
-if ! wait_url "https://localhost:$ntls/index.html" 10; then
+if ! wait_url "https://localhost:$ntls/index.html" 10 --cacert "$CA"; then
   echo "bench-tls: nginx did not come up:" >&2
   cat "$work/nginx/error.log" >&2 || true
   exit 1
@@ -182,26 +170,9 @@ measure hs12 tls --new-connection --tls-version 1.2 --op get --size 4KiB "${d[@]
 measure get1m_tls tls --op get --size 1MiB "${d[@]}"
 measure get1m_plain plain --op get --size 1MiB "${d[@]}"
 
-field() { jq -r ".$2 // empty" <<<"$1" 2>/dev/null || true; }
-errs() {
-  local e
-  e=$(field "$1" errors)
-  [[ -n $e && $e != 0 ]] && printf ' (%s errors of %s)' "$e" "$(field "$1" requests)"
-  return 0
-}
 val() {  # val JSON KEY UNIT
   [[ -n $1 ]] && printf '%s %s%s' "$(field "$1" "$2")" "$3" "$(errs "$1")" || printf 'failed'
 }
-ratio() {  # ratio A B KEY: A/B
-  local a b
-  a=$(field "$1" "$3"); b=$(field "$2" "$3")
-  if [[ -n $a && -n $b ]] && awk -v b="$b" 'BEGIN{exit !(b>0)}'; then
-    awk -v a="$a" -v b="$b" 'BEGIN{printf "%.2f", a/b}'
-  else
-    printf '—'
-  fi
-}
-
 report=$ROOT/build/bench-tls.md
 mkdir -p "$ROOT/build"
 {
