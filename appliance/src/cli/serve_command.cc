@@ -47,7 +47,7 @@
 #include "data_layout.h"
 #include "kms_command.h"
 #include "options.h"
-#include "reconciler.h"
+#include "dir_config_repo.h"
 #include "repo_access.h"
 #include "version.h"
 
@@ -455,8 +455,9 @@ class Appliance {
   // The IAM store under the data folder, reconciled from the config repo now
   // and then on a jittered interval.
   int OpenIamStore() {
-    ReconcilerOptions options{flags_.config, StorePath(flags_.data), flags_.data};
-    auto reconciler = Reconciler::Open(options, env_, health_);
+    config_repo_ = std::make_unique<DirConfigRepo>(flags_.config, flags_.data, env_.random());
+    auto reconciler =
+        OpenReconciler(*config_repo_, StorePath(flags_.data), flags_.data, env_, health_);
     if (!reconciler) {
       env_.log().Error("serve", "cannot open the IAM store",
                        {{"error", reconciler.error().message()}});
@@ -717,7 +718,8 @@ class Appliance {
       boost::asio::make_strand(io_);
   boost::asio::steady_timer reconcile_timer_{reconcile_strand_};
   std::unique_ptr<ConfigWatch> config_watch_;
-  std::unique_ptr<Reconciler> reconciler_;
+  std::unique_ptr<DirConfigRepo> config_repo_;  // INVARIANT: outlives reconciler_.
+  std::unique_ptr<core::reconcile::Reconciler> reconciler_;
   std::unique_ptr<core::s3::StoreRuntime> runtime_;
   std::unique_ptr<env::KeyService> key_service_;
   std::unique_ptr<KeyServiceProbe> key_probe_;  // INVARIANT: after key_service_ (stops first).

@@ -1,35 +1,24 @@
-#include "reconciler.h"
+#include "coffer/core/reconcile/reconciler.h"
 
 #include <optional>
+#include <utility>
 
 #include "coffer/state/apply.h"
 #include "coffer/state/config.h"
-#include "coffer/state/config_files.h"
-#include "coffer/state/secrets.h"
 
-#include "repo_access.h"
+namespace coffer::core::reconcile {
 
-namespace coffer::cli {
-
-base::Result<std::unique_ptr<Reconciler>> Reconciler::Open(const ReconcilerOptions& options,
-                                                           env::Env& env, core::Health& health) {
-  state::StoreOptions store_options;
-  COFFER_ASSIGN_OR_RETURN(auto store, state::Store::Open(options.store_path, store_options));
-  COFFER_ASSIGN_OR_RETURN(auto key, MasterKeyFor(options.key_dir, env.random(), /*create=*/true));
-  health.Set("config", false, "not reconciled yet");
-  return std::unique_ptr<Reconciler>(
-      new Reconciler(options, env, health, std::move(store), std::move(key)));
+Reconciler::Reconciler(ConfigRepo& repo, env::Env& env, core::Health& health,
+                       std::unique_ptr<state::Store> store, state::MasterKey key)
+    : repo_(repo), env_(env), health_(health), live_(std::move(store), std::move(key)) {
+  health_.Set("config", false, "not reconciled yet");
 }
 
-void Reconciler::Degraded(std::string_view reason, const std::string& message) {
-  health_.Set("config", false, std::string(reason) + ": " + message);
-}
-
-base::Status Reconciler::Apply(std::string& applied_revision) {
+base::Status Reconciler::Apply(PassResult& pass) {
   auto& log = env_.log();
-  COFFER_ASSIGN_OR_RETURN(state::ConfigTree tree, state::ReadConfigDir(options_.config_dir));
-  const state::Revision revision =
-      state::DescribeRevision(options_.config_dir, tree, env_.random().LibCtx());
+  COFFER_ASSIGN_OR_RETURN(state::ConfigTree tree, repo_.Read());
+  const state::Revision revision = repo_.Describe(tree);
+  pass.revision = revision.ToString();
   const base::WallTime now = env_.clock().Now();
   state::ConfigLoad load = state::LoadConfig(tree);
   std::optional<state::ApplyResult> result;
@@ -45,9 +34,7 @@ base::Status Reconciler::Apply(std::string& applied_revision) {
           (void)store.RecordFailedAttempt(revision, now, "InvalidConfig", message);
           return base::InvalidArgument(message);
         }
-        state::StandardSecretResolver resolver =
-            ResolverFor(options_.config_dir, options_.key_dir, env_.random());
-        auto desired = state::BuildDesiredRecords(load.state, resolver, key);
+        auto desired = state::BuildDesiredRecords(load.state, repo_.Secrets(), key);
         if (!desired.has_value()) {
           (void)store.RecordFailedAttempt(revision, now, "UnresolvedSecret",
                                           desired.error().message());
@@ -62,12 +49,32 @@ base::Status Reconciler::Apply(std::string& applied_revision) {
       now);
   COFFER_RETURN_IF_ERROR(changed);
   if (result.has_value() && !result->plan.empty()) {
-    log.Info(
-        "reconcile", "applied",
-        {{"revision", revision.ToString()}, {"generation", std::to_string(result->generation)}});
+    pass.changes = result->plan.changes.size();
+    log.Info("reconcile", "applied",
+             {{"revision", pass.revision},
+              {"changes", std::to_string(pass.changes)},
+              {"generation", std::to_string(result->generation)}});
   }
-  applied_revision = revision.ToString();
   return base::Ok();
+}
+
+PassResult Reconciler::Pass() {
+  PassResult pass;
+  if (auto applied = Apply(pass); !applied.has_value()) {
+    // Terminal for this revision: the last good snapshot keeps serving.
+    pass.error = applied.error().message();
+    env_.log().Error("reconcile", "not applied; keeping the last good state",
+                     {{"error", pass.error}});
+    health_.Set("config", false, "config not applied: " + pass.error);
+    return pass;
+  }
+  pass.applied = true;
+  if (pass.revision != last_applied_) {
+    env_.log().Info("reconcile", "ready", {{"revision", pass.revision}});
+    last_applied_ = pass.revision;
+  }
+  health_.Set("config", true);
+  return pass;
 }
 
 base::Result<std::size_t> Reconciler::DrainAuditOutbox(const AuditOutboxSink& record) {
@@ -101,20 +108,4 @@ base::Result<std::size_t> Reconciler::DrainAuditOutbox(const AuditOutboxSink& re
   return drained;
 }
 
-void Reconciler::Pass() {
-  std::string revision;
-  if (auto applied = Apply(revision); !applied.has_value()) {
-    // Terminal for this revision: the last good snapshot keeps serving.
-    env_.log().Error("reconcile", "not applied; keeping the last good state",
-                     {{"error", applied.error().message()}});
-    Degraded("config not applied", applied.error().message());
-    return;
-  }
-  if (revision != last_applied_) {
-    env_.log().Info("reconcile", "ready", {{"revision", revision}});
-    last_applied_ = revision;
-  }
-  health_.Set("config", true);
-}
-
-}  // namespace coffer::cli
+}  // namespace coffer::core::reconcile
