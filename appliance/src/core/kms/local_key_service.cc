@@ -16,6 +16,8 @@ constexpr std::string_view kKeysDir = "keys";
 constexpr std::string_view kRootCheckPath = "root.check";
 constexpr std::string_view kKeyFileMagic = "coffer-kms-key-v1";
 constexpr std::string_view kRootCheckText = "coffer-kms-root-check-v1";
+// A pruned version's line: "vN=-" (base64 never is a lone '-').
+constexpr std::string_view kDestroyedVersion = "-";
 constexpr char kCiphertextMagic[2] = {'C', 'K'};
 constexpr char kCiphertextFormat = 1;
 constexpr std::size_t kHeaderBytes = 2 + 1 + 4;
@@ -151,42 +153,107 @@ base::Status LocalKeyService::CheckRootKey() {
 }
 
 // Key file: the magic line, then "name=NAME", then one "vN=BASE64" per version.
-base::Status LocalKeyService::Load() {
+base::Result<std::optional<LocalKeyService::Key>> LocalKeyService::ReadKey(
+    std::string_view name) const {
+  auto text = drive_->ReadAll(KeyPath(name));
+  if (!text.has_value()) {
+    if (text.error().code() == base::ErrorCode::kNotFound) return std::optional<Key>();
+    return text.error();
+  }
+  const std::string where = drive_->Name() + "/" + KeyPath(name);
+  std::vector<std::string_view> lines;
+  for (std::string_view rest = *text; !rest.empty();) {
+    const auto nl = rest.find('\n');
+    lines.push_back(rest.substr(0, nl));
+    rest = nl == std::string_view::npos ? std::string_view{} : rest.substr(nl + 1);
+  }
+  if (lines.size() < 3 || lines[0] != kKeyFileMagic || lines[1] != "name=" + std::string(name)) {
+    return base::DataLoss(where + ": not a key file");
+  }
+  Key key;
+  for (std::size_t i = 2; i < lines.size(); ++i) {
+    const auto version = static_cast<std::uint32_t>(i - 1);
+    const std::string prefix = "v" + std::to_string(version) + "=";
+    if (!lines[i].starts_with(prefix)) return base::DataLoss(where + ": bad version line");
+    if (lines[i].substr(prefix.size()) == kDestroyedVersion) {
+      key.versions.emplace_back();  // Pruned: an empty slot keeps the numbering.
+      continue;
+    }
+    std::optional<std::string> raw = state::Base64Decode(lines[i].substr(prefix.size()));
+    if (!raw) return base::DataLoss(where + ": bad version line");
+    auto material =
+        OpenAtRest(env_.random().LibCtx(), options_.root_key, *raw, VersionAad(name, version));
+    if (!material.has_value()) {
+      return base::DataLoss(where + ": version " + std::to_string(version) + " does not open");
+    }
+    key.versions.push_back(std::move(material).value());
+  }
+  return std::optional<Key>(std::move(key));
+}
+
+base::Result<std::map<std::string, LocalKeyService::Key, std::less<>>>
+LocalKeyService::ReadAllKeys() const {
+  std::map<std::string, Key, std::less<>> keys;
   auto names = drive_->List(kKeysDir);
   if (!names.has_value()) {
-    if (names.error().code() == base::ErrorCode::kNotFound) return base::Ok();
+    if (names.error().code() == base::ErrorCode::kNotFound) return keys;
     return names.error();
   }
   for (const std::string& file : *names) {
     if (file.ends_with('/') || !ValidateKeyName(file).has_value()) continue;
-    COFFER_ASSIGN_OR_RETURN(std::string text, drive_->ReadAll(KeyPath(file)));
-    const std::string where = drive_->Name() + "/" + KeyPath(file);
-    std::vector<std::string_view> lines;
-    for (std::string_view rest = text; !rest.empty();) {
-      const auto nl = rest.find('\n');
-      lines.push_back(rest.substr(0, nl));
-      rest = nl == std::string_view::npos ? std::string_view{} : rest.substr(nl + 1);
+    COFFER_ASSIGN_OR_RETURN(std::optional<Key> key, ReadKey(file));
+    if (key.has_value()) keys.emplace(file, std::move(*key));  // Else deleted meanwhile.
+  }
+  return keys;
+}
+
+base::Status LocalKeyService::Load() {
+  COFFER_ASSIGN_OR_RETURN(keys_, ReadAllKeys());
+  return base::Ok();
+}
+
+base::Status LocalKeyService::Refresh() {
+  // Read outside the lock: key operations go on meanwhile.
+  COFFER_ASSIGN_OR_RETURN(auto on_drive, ReadAllKeys());
+  std::unique_lock lock(mu_);
+  for (auto& [name, key] : on_drive) {
+    auto it = keys_.find(name);
+    // INVARIANT: version lists only grow (a prune empties slots, it keeps
+    // them), and every change reaches the drive before memory; so a longer
+    // list in memory is a rotation in this process that landed after the
+    // read above, and otherwise the drive is the newer state.
+    if (it == keys_.end()) {
+      keys_.emplace(name, std::move(key));
+    } else if (key.versions.size() >= it->second.versions.size()) {
+      it->second = std::move(key);  // Same length: the drive's (a prune) wins.
     }
-    if (lines.size() < 3 || lines[0] != kKeyFileMagic || lines[1] != "name=" + file) {
-      return base::DataLoss(where + ": not a key file");
-    }
-    Key key;
-    for (std::size_t i = 2; i < lines.size(); ++i) {
-      const auto version = static_cast<std::uint32_t>(i - 1);
-      const std::string prefix = "v" + std::to_string(version) + "=";
-      if (!lines[i].starts_with(prefix)) return base::DataLoss(where + ": bad version line");
-      std::optional<std::string> raw = state::Base64Decode(lines[i].substr(prefix.size()));
-      if (!raw) return base::DataLoss(where + ": bad version line");
-      auto material =
-          OpenAtRest(env_.random().LibCtx(), options_.root_key, *raw, VersionAad(file, version));
-      if (!material.has_value()) {
-        return base::DataLoss(where + ": version " + std::to_string(version) + " does not open");
-      }
-      key.versions.push_back(std::move(material).value());
-    }
-    keys_.emplace(file, std::move(key));
+  }
+  std::erase_if(keys_, [&](const auto& entry) { return !on_drive.contains(entry.first); });
+  return base::Ok();
+}
+
+base::Status LocalKeyService::RefreshKeyLocked(std::string_view name) {
+  COFFER_ASSIGN_OR_RETURN(std::optional<Key> key, ReadKey(name));
+  auto it = keys_.find(name);
+  if (!key.has_value()) {
+    if (it != keys_.end()) keys_.erase(it);
+  } else if (it == keys_.end()) {
+    keys_.emplace(std::string(name), std::move(*key));
+  } else if (key->versions.size() >= it->second.versions.size()) {
+    it->second = std::move(*key);
   }
   return base::Ok();
+}
+
+base::Status LocalKeyService::CatchUp(std::string_view name, std::uint32_t min_versions) {
+  {
+    std::shared_lock lock(mu_);
+    auto it = keys_.find(name);
+    if (it != keys_.end() && it->second.versions.size() >= min_versions) return base::Ok();
+  }
+  if (!ValidateKeyName(name).has_value()) return base::Ok();  // Never a file name.
+  std::unique_lock lock(mu_);
+  return RefreshKeyLocked(name);
 }
 
 base::Status LocalKeyService::StoreKey(std::string_view name, const Key& key) {
@@ -196,6 +263,10 @@ base::Status LocalKeyService::StoreKey(std::string_view name, const Key& key) {
   text += '\n';
   for (std::size_t i = 0; i < key.versions.size(); ++i) {
     const auto version = static_cast<std::uint32_t>(i + 1);
+    if (key.versions[i].size() == 0) {
+      text += "v" + std::to_string(version) + "=" + std::string(kDestroyedVersion) + "\n";
+      continue;
+    }
     COFFER_ASSIGN_OR_RETURN(std::string sealed,
                             SealAtRest(env_.random(), options_.root_key, key.versions[i].Reveal(),
                                        VersionAad(name, version)));
@@ -207,6 +278,10 @@ base::Status LocalKeyService::StoreKey(std::string_view name, const Key& key) {
 base::Status LocalKeyService::AddKey(std::string_view name, base::Secret first_version) {
   COFFER_RETURN_IF_ERROR(ValidateKeyName(name));
   std::unique_lock lock(mu_);
+  // SECURITY: another process (`coffer kms create --keys`) may have made the
+  // key since this one loaded: never overwrite a key file, or every object
+  // sealed under its versions would be lost.
+  COFFER_RETURN_IF_ERROR(RefreshKeyLocked(name));
   if (keys_.contains(name)) return base::AlreadyExists("key " + std::string(name) + " exists");
   Key key;
   key.versions.push_back(std::move(first_version));
@@ -227,6 +302,7 @@ base::Status LocalKeyService::ImportKey(std::string_view name, const base::Secre
 base::Status LocalKeyService::DeleteKey(std::string_view name) {
   COFFER_RETURN_IF_ERROR(ValidateKeyName(name));
   std::unique_lock lock(mu_);
+  COFFER_RETURN_IF_ERROR(RefreshKeyLocked(name));
   auto it = keys_.find(name);
   if (it == keys_.end()) return base::NotFound("no key " + std::string(name));
   COFFER_RETURN_IF_ERROR(drive_->Remove(KeyPath(name)));
@@ -235,6 +311,8 @@ base::Status LocalKeyService::DeleteKey(std::string_view name) {
 }
 
 base::Result<std::vector<env::KeyInfo>> LocalKeyService::ListKeys(std::string_view pattern) {
+  // A listing answers what the store holds now, whoever wrote it.
+  COFFER_RETURN_IF_ERROR(Refresh());
   std::shared_lock lock(mu_);
   std::vector<env::KeyInfo> out;
   for (const auto& [name, key] : keys_) {  // std::map: already sorted by name.
@@ -265,6 +343,10 @@ base::Result<base::Secret> LocalKeyService::Open(std::string_view name, const Ke
   if (version == 0 || version > key.versions.size()) {
     return base::DataLoss("ciphertext names a version key " + std::string(name) + " lacks");
   }
+  if (key.versions[version - 1].size() == 0) {
+    return base::DataLoss("ciphertext names version " + std::to_string(version) + " of key " +
+                          std::string(name) + ", which was pruned");
+  }
   const std::string_view header = ciphertext.substr(0, kHeaderBytes);
   return GcmOpen(env_.random().LibCtx(), key.versions[version - 1].Reveal(),
                  ciphertext.substr(kHeaderBytes, kNonceBytes),
@@ -294,6 +376,7 @@ base::Result<std::string> LocalKeyService::Encrypt(std::string_view name,
   if (plaintext.size() > kMaxPlaintextBytes) {
     return base::InvalidArgument("plaintext over 1 MiB");
   }
+  COFFER_RETURN_IF_ERROR(CatchUp(name, 1));
   std::shared_lock lock(mu_);
   auto it = keys_.find(name);
   if (it == keys_.end()) return base::NotFound("no key " + std::string(name));
@@ -303,6 +386,7 @@ base::Result<std::string> LocalKeyService::Encrypt(std::string_view name,
 base::Result<base::Secret> LocalKeyService::Decrypt(std::string_view name,
                                                     std::string_view ciphertext,
                                                     std::string_view context) {
+  COFFER_RETURN_IF_ERROR(CatchUp(name, CiphertextVersion(ciphertext).value_or(1)));
   std::shared_lock lock(mu_);
   auto it = keys_.find(name);
   if (it == keys_.end()) return base::NotFound("no key " + std::string(name));
@@ -310,7 +394,10 @@ base::Result<base::Secret> LocalKeyService::Decrypt(std::string_view name,
 }
 
 base::Result<env::KeyInfo> LocalKeyService::RotateKey(std::string_view name) {
+  COFFER_RETURN_IF_ERROR(ValidateKeyName(name));
   std::unique_lock lock(mu_);
+  // Builds on the versions on the drive, which another process may have added.
+  COFFER_RETURN_IF_ERROR(RefreshKeyLocked(name));
   auto it = keys_.find(name);
   if (it == keys_.end()) return base::NotFound("no key " + std::string(name));
   Key next;
@@ -322,9 +409,25 @@ base::Result<env::KeyInfo> LocalKeyService::RotateKey(std::string_view name) {
   return env::KeyInfo{it->first, static_cast<std::uint32_t>(it->second.versions.size())};
 }
 
+base::Result<env::KeyInfo> LocalKeyService::PruneOldVersions(std::string_view name) {
+  COFFER_RETURN_IF_ERROR(ValidateKeyName(name));
+  std::unique_lock lock(mu_);
+  COFFER_RETURN_IF_ERROR(RefreshKeyLocked(name));
+  auto it = keys_.find(name);
+  if (it == keys_.end()) return base::NotFound("no key " + std::string(name));
+  Key next;
+  next.versions.resize(it->second.versions.size());
+  next.versions.back() = it->second.versions.back();
+  // INVARIANT: the drive forgets the old versions before memory does.
+  COFFER_RETURN_IF_ERROR(StoreKey(name, next));
+  it->second = std::move(next);
+  return env::KeyInfo{it->first, static_cast<std::uint32_t>(it->second.versions.size())};
+}
+
 base::Result<std::string> LocalKeyService::Rewrap(std::string_view name,
                                                   std::string_view ciphertext,
                                                   std::string_view context) {
+  COFFER_RETURN_IF_ERROR(CatchUp(name, CiphertextVersion(ciphertext).value_or(1)));
   std::shared_lock lock(mu_);
   auto it = keys_.find(name);
   if (it == keys_.end()) return base::NotFound("no key " + std::string(name));

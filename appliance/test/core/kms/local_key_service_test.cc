@@ -233,5 +233,98 @@ TEST(LocalKeyService, KeyNamesAreSafeFileNames) {
   EXPECT_EQ(status->endpoint, "in-process");
 }
 
+// Two stores on one drive stand for `coffer serve` (server) and `coffer kms
+// ... --keys` (cli) running at the same time on DATA/kms.
+TEST(LocalKeyService, KeyCreatedByAnotherProcessIsSeenAtFirstUse) {
+  MemEnv env;
+  auto server = OpenStore(env);
+  auto cli = OpenStore(env);
+  ASSERT_TRUE(cli->CreateKey("late").has_value());
+  auto dk = server->GenerateKey("late", "ctx");
+  ASSERT_TRUE(dk.has_value()) << dk.error().ToString();
+  EXPECT_EQ(cli->Decrypt("late", dk->ciphertext, "ctx")->Reveal(), dk->plaintext.Reveal());
+  auto listed = server->ListKeys("*");
+  ASSERT_TRUE(listed.has_value());
+  ASSERT_EQ(listed->size(), 1u);
+}
+
+TEST(LocalKeyService, RotationByAnotherProcessOpensAndIsUsedAfterRefresh) {
+  MemEnv env;
+  auto server = OpenStore(env);
+  auto cli = OpenStore(env);
+  ASSERT_TRUE(server->CreateKey("k").has_value());
+  auto old_dk = server->GenerateKey("k", "ctx");
+  ASSERT_TRUE(old_dk.has_value());
+  ASSERT_EQ(cli->RotateKey("k")->latest_version, 2u);
+  // The cli rewraps under version 2, which the server has not loaded yet.
+  auto rewrapped = cli->Rewrap("k", old_dk->ciphertext, "ctx");
+  ASSERT_TRUE(rewrapped.has_value());
+  EXPECT_EQ(LocalKeyService::CiphertextVersion(*rewrapped).value(), 2u);
+  auto opened = server->Decrypt("k", *rewrapped, "ctx");
+  ASSERT_TRUE(opened.has_value()) << opened.error().ToString();
+  EXPECT_EQ(opened->Reveal(), old_dk->plaintext.Reveal());
+  ASSERT_TRUE(server->Refresh().has_value());
+  auto fresh = server->GenerateKey("k", "ctx");
+  EXPECT_EQ(LocalKeyService::CiphertextVersion(fresh->ciphertext).value(), 2u);
+  // A rotation in the server builds on the cli's version 2, never replaces it.
+  ASSERT_EQ(server->RotateKey("k")->latest_version, 3u);
+  EXPECT_EQ(cli->Decrypt("k", *rewrapped, "ctx")->Reveal(), old_dk->plaintext.Reveal());
+}
+
+TEST(LocalKeyService, CreateNeverOverwritesAnotherProcessesKey) {
+  MemEnv env;
+  auto server = OpenStore(env);
+  auto cli = OpenStore(env);
+  ASSERT_TRUE(cli->CreateKey("k").has_value());
+  auto dk = cli->GenerateKey("k", "ctx");
+  ASSERT_TRUE(dk.has_value());
+  EXPECT_EQ(server->CreateKey("k").error().code(), base::ErrorCode::kAlreadyExists);
+  EXPECT_EQ(cli->Decrypt("k", dk->ciphertext, "ctx")->Reveal(), dk->plaintext.Reveal());
+}
+
+TEST(LocalKeyService, DeletionByAnotherProcessIsSeenAfterRefresh) {
+  MemEnv env;
+  auto server = OpenStore(env);
+  auto cli = OpenStore(env);
+  ASSERT_TRUE(server->CreateKey("k").has_value());
+  auto dk = server->GenerateKey("k", "ctx");
+  ASSERT_TRUE(dk.has_value());
+  ASSERT_TRUE(cli->DeleteKey("k").has_value());
+  ASSERT_TRUE(server->Refresh().has_value());
+  EXPECT_EQ(server->Decrypt("k", dk->ciphertext, "ctx").error().code(), base::ErrorCode::kNotFound);
+  EXPECT_EQ(server->GenerateKey("k", "ctx").error().code(), base::ErrorCode::kNotFound);
+}
+
+TEST(LocalKeyService, PrunedVersionsNeverOpenAndRewrappedOnesDo) {
+  MemEnv env;
+  auto kms = OpenStore(env);
+  auto other = OpenStore(env);  // Another process on the same store.
+  ASSERT_TRUE(kms->CreateKey("k").has_value());
+  auto old_dk = kms->GenerateKey("k", "ctx");
+  ASSERT_TRUE(old_dk.has_value());
+  ASSERT_TRUE(kms->RotateKey("k").has_value());
+  auto rewrapped = kms->Rewrap("k", old_dk->ciphertext, "ctx");
+  ASSERT_TRUE(rewrapped.has_value());
+  ASSERT_TRUE(other->Decrypt("k", old_dk->ciphertext, "ctx").has_value());  // Loads v1, v2.
+  auto pruned = kms->PruneOldVersions("k");
+  ASSERT_TRUE(pruned.has_value());
+  EXPECT_EQ(pruned->latest_version, 2u);
+  EXPECT_EQ(kms->Decrypt("k", old_dk->ciphertext, "ctx").error().code(),
+            base::ErrorCode::kDataLoss);
+  EXPECT_EQ(kms->Decrypt("k", *rewrapped, "ctx")->Reveal(), old_dk->plaintext.Reveal());
+  // The other process forgets version 1 at its next refresh, and a restart
+  // never sees it again; numbering goes on from 2.
+  ASSERT_TRUE(other->Refresh().has_value());
+  EXPECT_EQ(other->Decrypt("k", old_dk->ciphertext, "ctx").error().code(),
+            base::ErrorCode::kDataLoss);
+  kms.reset();
+  kms = OpenStore(env);
+  EXPECT_EQ(kms->Decrypt("k", old_dk->ciphertext, "ctx").error().code(),
+            base::ErrorCode::kDataLoss);
+  EXPECT_EQ(kms->Decrypt("k", *rewrapped, "ctx")->Reveal(), old_dk->plaintext.Reveal());
+  EXPECT_EQ(kms->RotateKey("k")->latest_version, 3u);
+  EXPECT_EQ(kms->PruneOldVersions("missing").error().code(), base::ErrorCode::kNotFound);
+}
+
 }  // namespace
 }  // namespace coffer::core::kms

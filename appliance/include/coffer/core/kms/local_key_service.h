@@ -18,10 +18,20 @@
 //
 // Thread-safe: key material sits in memory behind a shared mutex; writes go to
 // the drive with WriteAtomic before the in-memory state changes.
+//
+// The drive is the source of truth, shared with other processes (`coffer kms
+// create|rotate|delete --keys DIR` while `coffer serve` or `coffer kms serve`
+// runs on DIR): a key or key version this process lacks is read from the
+// drive when a call needs it; Refresh() (the servers call it every few
+// seconds) also drops deleted keys and picks up rotations; create, rotate and
+// delete re-read the key's file first, so they never overwrite another
+// process's versions. Two processes rotating the same key at the same instant
+// may still race (last rename wins); rotate from one place at a time.
 
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -85,7 +95,19 @@ class LocalKeyService final : public env::KeyService {
   base::Result<std::string> Rewrap(std::string_view name, std::string_view ciphertext,
                                    std::string_view context) override;
 
+  // Destroys every version of `name` but the newest (after `coffer kms
+  // rewrap` re-sealed what used them): ciphertexts under a pruned version
+  // never open again (kDataLoss), the numbering stays. Returns the key with
+  // its latest version. kNotFound, kInvalidArgument (bad name), drive errors.
+  base::Result<env::KeyInfo> PruneOldVersions(std::string_view name);
+
   base::Result<env::KeyServiceStatus> Status() override;
+
+  // Re-reads every key file from the drive: keys created or rotated by
+  // another process appear, deleted ones disappear. Drive errors and
+  // kDataLoss (a key file that does not open) leave the keys in memory as
+  // they were. Thread-safe; key operations go on while it reads.
+  base::Status Refresh();
 
   // Returns the key version a ciphertext names, without opening it.
   // kDataLoss for bytes that are not a ciphertext of this format.
@@ -93,11 +115,19 @@ class LocalKeyService final : public env::KeyService {
 
  private:
   struct Key {
-    std::vector<base::Secret> versions;  // versions[i] is version i + 1.
+    // versions[i] is version i + 1; empty when pruned (the newest never is).
+    std::vector<base::Secret> versions;
   };
 
   LocalKeyService(env::Env& env, std::unique_ptr<env::Drive> drive, LocalKeyServiceOptions options);
   base::Status Load();
+  // The key file of `name` from the drive; nullopt when there is none.
+  base::Result<std::optional<Key>> ReadKey(std::string_view name) const;
+  base::Result<std::map<std::string, Key, std::less<>>> ReadAllKeys() const;
+  // Replaces the in-memory copy of `name` with the drive's. Holds mu_.
+  base::Status RefreshKeyLocked(std::string_view name);
+  // Reads `name` from the drive unless memory holds at least `min_versions`.
+  base::Status CatchUp(std::string_view name, std::uint32_t min_versions);
   base::Status CheckRootKey();
   base::Status StoreKey(std::string_view name, const Key& key);
   base::Status AddKey(std::string_view name, base::Secret first_version);
