@@ -24,7 +24,8 @@ std::vector<SettingsSpec> BuildSpecs() {
                     {"tls.min_version", T::kString, false, {"1.2", "1.3"}},
                     {"root.access_key", T::kSecretRef},
                     {"root.secret_key", T::kSecretRef},
-                    {"metrics.bearer_token", T::kSecret}}});
+                    {"metrics.bearer_token", T::kSecret},
+                    {"metrics.public", T::kBool}}});
   specs.push_back({"key_service",
                    "key_service",
                    false,

@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <charconv>
+#include <limits>
 #include <utility>
 
 #include "coffer/base/assert.h"
+#include "coffer/base/bytes.h"
 #include "coffer/state/snapshot.h"
 
 namespace coffer::core::audit {
@@ -29,6 +31,11 @@ struct AuditLog::Target {
   unsigned attempts = 0;                 // Failures in a row. GUARDED_BY(mu)
   env::TaskId retry = 0;                 // GUARDED_BY(mu)
   std::string last_error;                // GUARDED_BY(mu)
+
+  // Set when a reconfigure moved this target to another queue_dir: entries
+  // still in (or late to) this spool are forwarded there. GUARDED_BY(mu)
+  std::shared_ptr<Target> successor;
+  std::mutex forward_mu;  // One forwarder at a time, so nothing moves twice.
 
   std::atomic<std::uint64_t> delivered{0};
   std::atomic<std::uint64_t> failed{0};
@@ -83,6 +90,57 @@ bool SameSink(const TargetConfig& a, const TargetConfig& b) {
 }
 
 void DeliverNext(const std::shared_ptr<Target>& target);
+
+// Moves every undelivered record of `from` into `to` (the same target's new
+// queue_dir), oldest first: durable in `to` before acknowledged in `from`, so
+// a crash in between only delivers some twice, which at-least-once allows.
+base::Status MoveSpool(Spool& from, Spool& to) {
+  std::vector<SpoolRecord> records = from.Peek(std::numeric_limits<std::size_t>::max());
+  if (records.empty()) return base::Ok();
+  std::vector<std::string> payloads;
+  payloads.reserve(records.size());
+  for (SpoolRecord& r : records) payloads.push_back(std::move(r.payload));
+  COFFER_RETURN_IF_ERROR(to.AppendAll(std::move(payloads)));
+  return from.Ack(records.back().seq);
+}
+
+// Follows `t`'s successors, moving what each left behind into the next, and
+// returns the live target at the end of the chain.
+std::shared_ptr<Target> ForwardChain(std::shared_ptr<Target> t) {
+  for (;;) {
+    std::shared_ptr<Target> next;
+    {
+      std::lock_guard lock(t->mu);
+      next = t->successor;
+    }
+    if (next == nullptr) return t;
+    {
+      std::lock_guard lock(t->forward_mu);
+      if (auto moved = MoveSpool(*t->spool, *next->spool); !moved.has_value()) {
+        t->env.log().Warn("audit", "cannot move entries to the new queue_dir; will retry",
+                          {{"target", t->id}, {"error", moved.error().message()}});
+      }
+    }
+    t = std::move(next);
+  }
+}
+
+constexpr std::string_view kQueueDirsFile = "queue-dirs";
+
+// The queue_dir each target used last, as saved in the state folder: lines
+// "<id>\t<queue_dir>".
+std::map<std::string, std::string> ParseQueueDirs(std::string_view text) {
+  std::map<std::string, std::string> out;
+  while (!text.empty()) {
+    const auto nl = text.find('\n');
+    const std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+    const auto tab = line.find('\t');
+    if (tab == std::string_view::npos || tab == 0 || tab + 1 == line.size()) continue;
+    out.emplace(std::string(line.substr(0, tab)), std::string(line.substr(tab + 1)));
+  }
+  return out;
+}
 
 // Schedules the next delivery attempt after a failure: exponential backoff
 // with jitter (half fixed, half random), capped.
@@ -256,9 +314,14 @@ std::vector<std::string> AuditLog::Configure(const std::vector<TargetConfig>& ta
     const std::string id = config.Id();
     auto old = targets_.find(id);
     std::shared_ptr<Target> t;
+    std::shared_ptr<Target> moved_from;  // The same target under its old queue_dir.
     if (old != targets_.end()) {
       std::lock_guard target_lock(old->second->mu);
-      if (old->second->config.queue_dir == config.queue_dir) t = old->second;
+      if (old->second->config.queue_dir == config.queue_dir) {
+        t = old->second;
+      } else {
+        moved_from = old->second;
+      }
     }
     std::shared_ptr<env::AuditSink> sink;
     bool same_sink = false;
@@ -271,7 +334,8 @@ std::vector<std::string> AuditLog::Configure(const std::vector<TargetConfig>& ta
                                                              : peers_.OpenWebhook(config.webhook);
       if (!opened.has_value()) {
         errors.push_back(id + ": " + opened.error().message());
-        if (t != nullptr) next.emplace(id, t);  // Keep delivering with the old settings.
+        // Keep delivering with the old settings (and the old queue_dir).
+        if (t != nullptr || moved_from != nullptr) next.emplace(id, t ? t : moved_from);
         continue;
       }
       sink = std::move(opened).value();
@@ -280,6 +344,7 @@ std::vector<std::string> AuditLog::Configure(const std::vector<TargetConfig>& ta
       auto dir = peers_.OpenSpoolDir(config.queue_dir);
       if (!dir.has_value()) {
         errors.push_back(id + ": spool " + config.queue_dir + ": " + dir.error().message());
+        if (moved_from != nullptr) next.emplace(id, moved_from);  // Keep the old queue_dir.
         continue;
       }
       SpoolOptions spool_options;
@@ -288,6 +353,7 @@ std::vector<std::string> AuditLog::Configure(const std::vector<TargetConfig>& ta
       auto spool = Spool::Open(std::move(dir).value(), spool_options);
       if (!spool.has_value()) {
         errors.push_back(id + ": spool " + config.queue_dir + ": " + spool.error().message());
+        if (moved_from != nullptr) next.emplace(id, moved_from);
         continue;
       }
       t = std::make_shared<Target>(env_, options_);
@@ -299,6 +365,19 @@ std::vector<std::string> AuditLog::Configure(const std::vector<TargetConfig>& ta
                        {"queued", std::to_string(r.records)},
                        {"torn_bytes", std::to_string(r.torn_bytes)},
                        {"cursor", std::to_string(r.cursor)}});
+      if (moved_from != nullptr) {
+        // A new queue_dir: what the old spool still holds goes first into the
+        // new one, and entries late to the old one follow (ForwardChain).
+        std::lock_guard target_lock(moved_from->mu);
+        moved_from->successor = t;
+      } else {
+        AdoptPreviousSpool(id, config.queue_dir, *t->spool, errors);
+      }
+    }
+    if (moved_from != nullptr) {
+      (void)ForwardChain(moved_from);
+      env_.log().Info("audit", "target moved to a new queue_dir",
+                      {{"target", id}, {"queue_dir", config.queue_dir}});
     }
     {
       std::lock_guard target_lock(t->mu);
@@ -320,8 +399,61 @@ std::vector<std::string> AuditLog::Configure(const std::vector<TargetConfig>& ta
     env_.log().Info("audit", "target removed", {{"target", id}});
   }
   targets_ = std::move(next);
+  SaveQueueDirs();
   for (auto& t : to_kick) Kick(t);
   return errors;
+}
+
+void AuditLog::AdoptPreviousSpool(const std::string& id, const std::string& queue_dir, Spool& spool,
+                                  std::vector<std::string>& errors) {
+  if (options_.state_dir.empty()) return;
+  auto state = peers_.OpenSpoolDir(options_.state_dir);
+  if (!state.has_value()) return;
+  auto names = (*state)->List();
+  if (!names.has_value() ||
+      std::find(names->begin(), names->end(), kQueueDirsFile) == names->end()) {
+    return;
+  }
+  auto text = (*state)->ReadAll(kQueueDirsFile);
+  if (!text.has_value()) return;
+  const auto dirs = ParseQueueDirs(*text);
+  auto it = dirs.find(id);
+  if (it == dirs.end() || it->second == queue_dir) return;
+  // The queue_dir changed while the appliance was down: the old spool's
+  // undelivered entries move into the new one before anything new is added.
+  auto dir = peers_.OpenSpoolDir(it->second);
+  base::Status moved = dir.has_value() ? base::Status(base::Ok()) : base::Status(dir.error());
+  if (moved.has_value()) {
+    auto old = Spool::Open(std::move(dir).value(), SpoolOptions{});
+    moved = old.has_value() ? MoveSpool(**old, spool) : base::Status(old.error());
+  }
+  if (!moved.has_value()) {
+    errors.push_back(id + ": entries left in the old queue_dir " + it->second + ": " +
+                     moved.error().message());
+    return;
+  }
+  env_.log().Info("audit", "entries moved from the old queue_dir",
+                  {{"target", id}, {"from", it->second}, {"to", queue_dir}});
+}
+
+void AuditLog::SaveQueueDirs() {
+  if (options_.state_dir.empty()) return;
+  std::string text;
+  for (const auto& [id, t] : targets_) {
+    std::lock_guard lock(t->mu);
+    text += id + "\t" + t->config.queue_dir + "\n";
+  }
+  if (text == saved_queue_dirs_) return;
+  auto state = peers_.OpenSpoolDir(options_.state_dir);
+  base::Status saved = state.has_value()
+                           ? (*state)->WriteAtomic(kQueueDirsFile, base::AsBytes(text))
+                           : base::Status(state.error());
+  if (!saved.has_value()) {
+    env_.log().Warn("audit", "cannot record the targets' queue_dirs",
+                    {{"error", saved.error().message()}});
+    return;
+  }
+  saved_queue_dirs_ = std::move(text);
 }
 
 std::vector<std::shared_ptr<AuditLog::Target>> AuditLog::Current() const {
@@ -368,7 +500,7 @@ base::Status AuditLog::Commit(Ticket& ticket, std::string entry) {
     auto& t = targets[i];
     auto appended = t->spool->Append(i + 1 == targets.size() ? std::move(entry) : entry, true);
     if (appended.has_value()) {
-      Kick(t);
+      Kick(ForwardChain(t));
     } else if (t->strict.load()) {
       result = appended.error();
     } else {
@@ -385,7 +517,7 @@ base::Status AuditLog::Record(std::string entry) {
     auto& t = targets[i];
     auto appended = t->spool->Append(i + 1 == targets.size() ? std::move(entry) : entry, false);
     if (appended.has_value()) {
-      Kick(t);
+      Kick(ForwardChain(t));
     } else if (t->strict.load()) {
       result = appended.error();
     } else {

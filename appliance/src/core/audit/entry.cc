@@ -1,5 +1,7 @@
 #include "coffer/core/audit/entry.h"
 
+#include <cctype>
+
 #include <nlohmann/json.hpp>
 
 #include "coffer/core/audit/redact.h"
@@ -169,6 +171,54 @@ std::string BuildConfigEntry(std::string_view deployment_id, const state::Outbox
                  {"name", record.name},
                  {"old", parse(record.old_value)},
                  {"new", parse(record.new_value)}};
+  return Dump(doc);
+}
+
+namespace {
+
+// The HTTP status a key-service error would have at a KES server.
+unsigned KeyStatus(std::string_view error_code) {
+  if (error_code.empty()) return 200;
+  if (error_code == "NOT_FOUND") return 404;
+  if (error_code == "ALREADY_EXISTS") return 409;
+  if (error_code == "PERMISSION_DENIED" || error_code == "UNAUTHENTICATED") return 403;
+  if (error_code == "INVALID_ARGUMENT" || error_code == "FAILED_PRECONDITION") return 400;
+  if (error_code == "UNAVAILABLE" || error_code == "DEADLINE_EXCEEDED" ||
+      error_code == "RESOURCE_EXHAUSTED") {
+    return 503;
+  }
+  return 500;
+}
+
+}  // namespace
+
+std::string BuildKeyEntry(std::string_view deployment_id, base::WallTime time,
+                          const KeyOperationFacts& facts) {
+  const unsigned status = KeyStatus(facts.error_code);
+  std::string event = "kms.";
+  for (char c : std::string_view(facts.api).substr(facts.api.find('.') + 1)) {
+    event.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  }
+  json doc = json::object();
+  doc["version"] = kEntryVersion;
+  doc["deploymentid"] = std::string(deployment_id);
+  doc["time"] = env::FormatRfc3339(time);
+  doc["trigger"] = "key-service";
+  doc["event"] = event;
+  doc["api"] = {{"name", facts.api},
+                {"status", std::string(StatusText(status))},
+                {"statusCode", status},
+                {"rx", 0},
+                {"tx", 0},
+                {"timeToFirstByte", Nanos(facts.duration)},
+                {"timeToResponse", Nanos(facts.duration)}};
+  doc["requestID"] = facts.request_id;
+  doc["requestQuery"] = json::object();
+  doc["requestHeader"] = json::object();
+  doc["responseHeader"] = json::object();
+  doc["accessKey"] = facts.identity;
+  doc["tags"] = {{"key", facts.key}, {"context", facts.context}, {"keyService", facts.key_service}};
+  if (!facts.error_code.empty()) doc["error"] = facts.error_code;
   return Dump(doc);
 }
 

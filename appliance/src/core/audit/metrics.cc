@@ -4,6 +4,7 @@
 
 #include "coffer/base/bytes.h"
 #include "coffer/base/secret.h"
+#include "coffer/core/auth/s3_errors.h"
 #include "coffer/state/snapshot.h"
 
 namespace coffer::core::audit {
@@ -152,19 +153,42 @@ void MetricsHandler::Serve(const HttpRequest& request, BodyReader& /*body*/,
   const state::SettingsEntry* appliance =
       snapshot != nullptr ? snapshot->FindSettings("appliance", "appliance") : nullptr;
   const base::Secret* token = nullptr;
+  bool is_public = false;
   if (appliance != nullptr) {
     auto it = appliance->secrets.find("metrics.bearer_token");
     if (it != appliance->secrets.end() && it->second.size() > 0) token = &it->second;
+    auto pub = appliance->fields.find("metrics.public");
+    is_public = pub != appliance->fields.end() && pub->second == "true";
   }
   constexpr std::string_view kBearer = "Bearer ";
   const std::string_view auth = request.Header("authorization");
-  // SECURITY: no token configured means no access; the comparison is
-  // constant-time.
-  const bool allowed = token != nullptr && auth.substr(0, kBearer.size()) == kBearer &&
-                       token->EqualsConstantTime(auth.substr(kBearer.size()));
-  if (!allowed) {
-    if (request.facts != nullptr) request.facts->error_code = "AccessDenied";
-    Send(response, 403, "text/plain", "metrics need a valid bearer token\n");
+  base::Status allowed = base::Ok();
+  if (auth.starts_with(kBearer)) {
+    // SECURITY: no token configured means no bearer access; the comparison
+    // is constant-time.
+    if (token == nullptr || !token->EqualsConstantTime(auth.substr(kBearer.size()))) {
+      allowed =
+          auth::MakeS3Error(auth::S3ErrorCode::kAccessDenied, "metrics need a valid bearer token");
+    }
+  } else if (signed_access_ != nullptr && SignedMetricsAccess::IsSigned(request)) {
+    auto key = signed_access_->Check(request);
+    if (key.has_value()) {
+      if (request.facts != nullptr) request.facts->access_key = *key;
+    } else {
+      allowed = key.error();
+    }
+  } else if (!is_public) {
+    allowed = auth::MakeS3Error(auth::S3ErrorCode::kAccessDenied,
+                                "metrics need a bearer token or a request signed by a key "
+                                "allowed admin:Prometheus");
+  }
+  if (!allowed.has_value()) {
+    const auth::S3ErrorReply reply = auth::ToS3ErrorReply(allowed.error());
+    if (request.facts != nullptr) request.facts->error_code = std::string(reply.info->name);
+    const std::string xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>" +
+                            std::string(reply.info->name) + "</Code><Message>" + reply.message +
+                            "</Message><RequestId>" + request.request_id + "</RequestId></Error>";
+    Send(response, reply.info->http_status, "application/xml", xml);
     return;
   }
   Send(response, 200, "text/plain; version=0.0.4", RenderMetrics(requests_, audit_));

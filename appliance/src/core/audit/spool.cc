@@ -125,6 +125,29 @@ base::Result<std::uint64_t> Spool::Append(std::string payload, bool reserved) {
   return seq;
 }
 
+base::Status Spool::AppendAll(std::vector<std::string> payloads) {
+  if (payloads.empty()) return base::Ok();
+  std::unique_lock lock(mu_);
+  const std::uint64_t first = next_seq_;
+  for (std::string& payload : payloads) {
+    const std::uint64_t seq = next_seq_++;
+    EncodeRecord(seq, payload, pending_bytes_);
+    pending_.push_back({seq, std::move(payload)});
+  }
+  const std::uint64_t last = next_seq_ - 1;
+  while (done_through_ < last) {
+    if (!writing_) {
+      LeadOneGroup(lock);
+    } else {
+      cv_.wait(lock);
+    }
+  }
+  for (const FailedRange& failed : failed_) {
+    if (failed.last >= first && failed.first <= last) return failed.error;
+  }
+  return base::Ok();
+}
+
 // Group commit: the caller takes everything gathered so far, writes and
 // syncs it with the lock released, and wakes the others.
 void Spool::LeadOneGroup(std::unique_lock<std::mutex>& lock) {

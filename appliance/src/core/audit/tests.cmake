@@ -5,7 +5,10 @@ coffer_test(NAME coffer_core_audit_test
   SRCS ${PROJECT_SOURCE_DIR}/appliance/test/core/audit/spool_test.cc
        ${PROJECT_SOURCE_DIR}/appliance/test/core/audit/redact_test.cc
        ${PROJECT_SOURCE_DIR}/appliance/test/core/audit/audit_log_test.cc
-  DEPS coffer::core nlohmann_json::nlohmann_json
+       ${PROJECT_SOURCE_DIR}/appliance/test/core/audit/metrics_access_test.cc
+       ${PROJECT_SOURCE_DIR}/appliance/test/core/audit/audited_key_service_test.cc
+       ${PROJECT_SOURCE_DIR}/appliance/test/core/s3/harness.cc
+  DEPS coffer::core coffer::state nlohmann_json::nlohmann_json
   LABELS unit)
 
 coffer_fuzzer(NAME audit_spool_fuzz

@@ -173,6 +173,61 @@ TEST(AuditLog, EveryTargetGetsEveryEntryAndRemovedTargetsStop) {
   EXPECT_EQ(peers.Sink("local")->request_ids, std::vector<std::string>{"e1"});
 }
 
+std::vector<std::string> Ids(const std::string& prefix, int n) {
+  std::vector<std::string> out;
+  for (int i = 0; i < n; ++i) out.push_back(prefix + std::to_string(i));
+  return out;
+}
+
+TEST(AuditLog, AChangedQueueDirMovesTheUndeliveredEntriesAheadOfNewOnes) {
+  VirtualEnv env;
+  FakePeers peers;
+  AuditLog log(env, peers, {"dep"});
+  ASSERT_TRUE(log.Configure({Webhook("hook")}).empty());
+  peers.Sink("hook")->down = true;
+  for (const auto& id : Ids("old", 5)) ASSERT_TRUE(log.Record(Entry(id)));
+  env.RunFor(std::chrono::seconds(1));
+  TargetConfig moved = Webhook("hook");
+  moved.queue_dir = "/spool/hook-new";
+  ASSERT_TRUE(log.Configure({moved}).empty());
+  EXPECT_EQ(log.Stats()[0].queued, 5u);
+  for (const auto& id : Ids("new", 2)) ASSERT_TRUE(log.Record(Entry(id)));
+  peers.Sink("hook")->down = false;
+  env.RunFor(std::chrono::seconds(30));
+  std::vector<std::string> want = Ids("old", 5);
+  for (const auto& id : Ids("new", 2)) want.push_back(id);
+  EXPECT_EQ(peers.Sink("hook")->request_ids, want);
+  // Nothing is left behind in the old folder: a restart finds it empty.
+  auto old_spool = Spool::Open(*peers.OpenSpoolDir("/spool/hook"), SpoolOptions{});
+  ASSERT_TRUE(old_spool.has_value());
+  EXPECT_EQ((*old_spool)->queued(), 0u);
+}
+
+TEST(AuditLog, AQueueDirChangedWhileStoppedIsDrainedAtStart) {
+  VirtualEnv env;
+  FakePeers peers;
+  AuditLogOptions options{"dep"};
+  options.state_dir = "/state";
+  {
+    AuditLog log(env, peers, options);
+    ASSERT_TRUE(log.Configure({Webhook("hook")}).empty());
+    peers.Sink("hook")->down = true;
+    for (const auto& id : Ids("r", 4)) ASSERT_TRUE(log.Record(Entry(id)));
+    env.RunFor(std::chrono::seconds(1));
+  }
+  peers.folders["/spool/hook"]->Crash();
+  peers.Sink("hook")->down = false;
+  AuditLog log(env, peers, options);
+  TargetConfig moved = Webhook("hook");
+  moved.queue_dir = "/elsewhere/hook";
+  ASSERT_TRUE(log.Configure({moved}).empty());
+  ASSERT_TRUE(log.Record(Entry("after")));
+  env.RunFor(std::chrono::seconds(5));
+  std::vector<std::string> want = Ids("r", 4);
+  want.push_back("after");
+  EXPECT_EQ(peers.Sink("hook")->request_ids, want);
+}
+
 TEST(AuditHandler, StrictFullSpoolRefusesBeforeTheHandlerRuns) {
   VirtualEnv env;
   FakePeers peers;

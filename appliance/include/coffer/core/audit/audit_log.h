@@ -67,6 +67,9 @@ struct AuditLogOptions {
   std::string deployment_id;
   std::chrono::milliseconds retry_min{200};
   std::chrono::milliseconds retry_max{30000};
+  // Where the log remembers each target's last queue_dir ("" = nowhere), so
+  // a queue_dir changed while the appliance was down is still drained.
+  std::string state_dir = {};
 };
 
 struct TargetStats {
@@ -90,8 +93,11 @@ class AuditLog {
 
   // Makes the targets `targets`: opens (and recovers) new ones, reconfigures
   // changed ones (a new endpoint or token applies to the next delivery),
-  // stops removed ones (their spool stays on disk). Returns one message per
-  // target that could not be opened (it is left out).
+  // stops removed ones (their spool stays on disk). A target whose queue_dir
+  // changed (now, or since the state_dir last recorded it) keeps its
+  // undelivered entries: they move into the new spool, ahead of new ones.
+  // Returns one message per target that could not be opened (it is left
+  // out) or whose old entries could not be moved.
   std::vector<std::string> Configure(const std::vector<TargetConfig>& targets);
 
   struct Target;  // Private to the .cc.
@@ -126,12 +132,18 @@ class AuditLog {
  private:
   void Kick(const std::shared_ptr<Target>& target);
   std::vector<std::shared_ptr<Target>> Current() const;
+  // Moves the entries of `id`'s previous queue_dir (as recorded in
+  // state_dir) into `spool`, when it was elsewhere.
+  void AdoptPreviousSpool(const std::string& id, const std::string& queue_dir, Spool& spool,
+                          std::vector<std::string>& errors);
+  void SaveQueueDirs();  // Called with mu_ held.
 
   env::Env& env_;
   env::AuditPeers& peers_;
   const AuditLogOptions options_;
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<Target>> targets_;  // By id. GUARDED_BY(mu_)
+  std::string saved_queue_dirs_;                            // GUARDED_BY(mu_)
 };
 
 }  // namespace coffer::core::audit

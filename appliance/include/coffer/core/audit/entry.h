@@ -42,6 +42,27 @@ std::string BuildRequestEntry(std::string_view deployment_id, base::WallTime tim
 // redeliveries: "config-<seq>".
 std::string BuildConfigEntry(std::string_view deployment_id, const state::OutboxRecord& record);
 
+// One key-service operation (issue #11's key source): who asked (the
+// appliance's identity at the key service), which API on which key, bound to
+// which context, and how it ended. Never key material: no plaintext, no
+// ciphertext.
+struct KeyOperationFacts {
+  std::string request_id;   // "kms-<16 hex>".
+  std::string api;          // "KMS.GenerateKey", "KMS.Decrypt", ...
+  std::string key;          // The master key's name ("" for a list of all).
+  std::string context;      // The encryption context (bucket/object JSON).
+  std::string identity;     // The caller at the key service.
+  std::string key_service;  // "in-process" or the server's address.
+  std::string error_code;   // "" on success, else base::ErrorCodeName (NOT_FOUND, ...).
+  std::chrono::nanoseconds duration{0};
+};
+
+// The entry of a key-service operation: trigger "key-service", event
+// "kms.<api>", api.name `api`, statusCode 200 or the code's HTTP analogue,
+// accessKey the identity, tags {key, context, keyService}.
+std::string BuildKeyEntry(std::string_view deployment_id, base::WallTime time,
+                          const KeyOperationFacts& facts);
+
 // The HTTP reason phrase of a status ("OK", "Forbidden", ...).
 std::string_view StatusText(unsigned status);
 

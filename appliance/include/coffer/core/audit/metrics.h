@@ -4,10 +4,15 @@
 // latency; per API and status the request count; per API a latency
 // histogram.
 //
-// Access (SECURITY): a request must carry "Authorization: Bearer <token>"
-// matching the [appliance.metrics] bearer_token secret of the config repo.
-// Without a configured token, or with another one, the answer is 403 and no
-// metric leaves the appliance.
+// Access (SECURITY), any one of:
+//   - "Authorization: Bearer <token>" matching the [appliance.metrics]
+//     bearer_token secret of the config repo (compared in constant time);
+//   - a SigV4-signed request by a key whose policies allow admin:Prometheus
+//     (metrics_access.h), as MinIO's Prometheus scrape with an admin key;
+//   - anything at all, only when the repo says [appliance.metrics]
+//     public = true (MinIO's MINIO_PROMETHEUS_AUTH_TYPE=public).
+// Otherwise the answer is 403 AccessDenied (or the signature's own S3 error)
+// and no metric leaves the appliance.
 
 #include <array>
 #include <chrono>
@@ -20,6 +25,7 @@
 #include <string_view>
 
 #include "coffer/core/audit/audit_log.h"
+#include "coffer/core/audit/metrics_access.h"
 #include "coffer/core/http.h"
 
 namespace coffer::state {
@@ -55,8 +61,14 @@ std::string RenderMetrics(const RequestMetrics& requests, const AuditLog& audit)
 class MetricsHandler final : public Handler {
  public:
   using Snapshots = std::function<std::shared_ptr<const state::Snapshot>()>;
-  MetricsHandler(RequestMetrics& requests, AuditLog& audit, Snapshots snapshots)
-      : requests_(requests), audit_(audit), snapshots_(std::move(snapshots)) {}
+  // `signed_access` (borrowed, may be null: bearer token only) decides
+  // SigV4-signed requests.
+  MetricsHandler(RequestMetrics& requests, AuditLog& audit, Snapshots snapshots,
+                 const SignedMetricsAccess* signed_access = nullptr)
+      : requests_(requests),
+        audit_(audit),
+        snapshots_(std::move(snapshots)),
+        signed_access_(signed_access) {}
 
   // True for GET /metrics (and MinIO's /minio/v2/metrics/cluster).
   static bool Owns(const HttpRequest& request);
@@ -66,6 +78,7 @@ class MetricsHandler final : public Handler {
   RequestMetrics& requests_;
   AuditLog& audit_;
   Snapshots snapshots_;
+  const SignedMetricsAccess* signed_access_;
 };
 
 }  // namespace coffer::core::audit

@@ -67,6 +67,11 @@ class Spool {
   // error). Without one, kResourceExhausted when the spool is full. Errors
   // from the drive pass through (kResourceExhausted: disk full).
   base::Result<std::uint64_t> Append(std::string payload, bool reserved);
+  // Appends `payloads` in order as one group and returns once all are
+  // durable, ignoring `queue_size`: for records that were already durable
+  // elsewhere (another spool of the same target), which must not be dropped.
+  // Errors from the drive pass through.
+  base::Status AppendAll(std::vector<std::string> payloads);
 
   // Up to `max` durable, undelivered records, oldest first (copies).
   std::vector<SpoolRecord> Peek(std::size_t max) const;
