@@ -9,6 +9,7 @@
 
 #include <stdlib.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -147,6 +148,7 @@ class ShmSet {
     root_ = tmpl;
     ErasureSetOptions o;
     for (int i = 0; i < drives; ++i) o.drive_locations.push_back(root_ + "/d" + std::to_string(i));
+    for (const auto& d : o.drive_locations) std::filesystem::create_directories(d);
     o.heal_on_read = false;
     auto s = ErasureSet::Open(env_, o);
     if (!s || !(*s)->MakeBucket("bench").has_value()) std::abort();
@@ -219,6 +221,77 @@ void BM_DriveWrite(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * state.range(0));
 }
 
+// Listing (ListObjectsV2's object-layer call) in a bucket of 100,000 keys
+// under nested prefixes "tNNN/sNN/objNNN" (100 x 10 x 100), built once per
+// process in /dev/shm. The cost should follow what is returned, not the
+// bucket's size.
+class ListFixture {
+ public:
+  static ErasureSet& Set() {
+    static ListFixture* fixture = new ListFixture();
+    return fixture->shm_.set();
+  }
+
+ private:
+  ListFixture() : shm_(4) {
+    const std::string body = "x";
+    char key[64];
+    for (int t = 0; t < 100; ++t) {
+      for (int s = 0; s < 10; ++s) {
+        for (int o = 0; o < 100; ++o) {
+          std::snprintf(key, sizeof key, "t%03d/s%02d/obj%03d", t, s, o);
+          StringSource src(body);
+          if (!shm_.set().PutObject("bench", key, src, PutOptions{})) std::abort();
+        }
+      }
+    }
+  }
+  ShmSet shm_;
+};
+
+// range(0): 0 = the first 1000 keys (no delimiter); 1 = the first 1000 keys
+// after a marker in the middle; 2 = delimiter "/" under prefix "t050/" (10
+// common prefixes); 3 = the 100 keys of prefix "t050/s05/"; 4 = delimiter "/"
+// at the top (100 common prefixes).
+void BM_List(benchmark::State& state) {
+  ErasureSet& set = ListFixture::Set();
+  ListOptions o;
+  std::size_t expect = 1000;
+  switch (state.range(0)) {
+    case 1:
+      o.marker = "t050/s05/obj050";
+      break;
+    case 2:
+      o.prefix = "t050/";
+      o.delimiter = "/";
+      expect = 10;
+      break;
+    case 3:
+      o.prefix = "t050/s05/";
+      expect = 100;
+      break;
+    case 4:
+      o.delimiter = "/";
+      expect = 100;
+      break;
+    default:
+      break;
+  }
+  for (auto _ : state) {
+    auto r = set.ListObjects("bench", o);
+    if (!r || r->objects.size() + r->common_prefixes.size() != expect) {
+      state.SkipWithError("unexpected listing");
+      break;
+    }
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * expect));
+  state.SetLabel(state.range(0) == 0   ? "first 1000 of 100k"
+                 : state.range(0) == 1 ? "1000 after a mid marker"
+                 : state.range(0) == 2 ? "prefix t050/ delimiter / (10 CPs)"
+                 : state.range(0) == 3 ? "prefix t050/s05/ (100 keys)"
+                                       : "delimiter / at top (100 CPs)");
+}
+
 BENCHMARK(BM_DriveWrite)->Arg(1 << 20)->Arg(64 << 20)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_EncodeBare)->Args({2, 2})->Args({4, 2})->Args({12, 4});
 BENCHMARK(BM_EncodeWithBitrot)->Args({2, 2})->Args({4, 2})->Args({12, 4});
@@ -226,6 +299,7 @@ BENCHMARK(BM_EncodeWithBitrotSliced)->Args({2, 2})->Args({4, 2})->Args({12, 4});
 BENCHMARK(BM_DecodeParityLost)->Args({2, 2})->Args({4, 2})->Args({12, 4});
 BENCHMARK(BM_Checksum)->DenseRange(0, 4);
 BENCHMARK(BM_EnginePut)->Args({1 << 20, 4})->Args({64 << 20, 4})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_List)->DenseRange(0, 4)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_EngineGet)->Args({1 << 20, 4})->Args({64 << 20, 4})->Unit(benchmark::kMillisecond);
 
 }  // namespace

@@ -1,6 +1,7 @@
 // The storage engine on real POSIX drives (folders in a temporary directory):
 // round trips, a drive folder replaced by an empty one, bit rot in a real
-// shard file, and leftovers of interrupted writes cleaned at open.
+// shard file, a missing drive folder (offline, never made) against an empty
+// one (adopted), and leftovers of interrupted writes cleaned at open.
 
 #include <stdlib.h>
 
@@ -27,6 +28,7 @@ class StoragePosix : public ::testing::Test {
     root_ = tmpl;
     for (int i = 0; i < 4; ++i)
       options_.drive_locations.push_back((root_ / ("d" + std::to_string(i))).string());
+    for (const auto& d : options_.drive_locations) fs::create_directories(d);
     options_.block_size_bytes = 64 * 1024;
     Open();
   }
@@ -101,6 +103,58 @@ TEST_F(StoragePosix, BitRotInAShardFileIsRepaired) {
   EXPECT_EQ(Get("rot"), big);
   ASSERT_TRUE(set_->HealAll(HealOptions{}).has_value());
   EXPECT_EQ(set_->HealAll(HealOptions{true})->healthy, 1u);
+}
+
+// A missing drive folder is an unmounted disk: offline, never made, never
+// formatted; the set serves from the others. Only an existing empty folder is
+// a replaced disk, adopted and healed.
+TEST_F(StoragePosix, MissingDriveFolderIsOfflineAndAnEmptyOneIsAdopted) {
+  ASSERT_TRUE(set_->MakeBucket("bkt1").has_value());
+  const std::string big = Body(200000);
+  StringSource a(big);
+  ASSERT_TRUE(set_->PutObject("bkt1", "a/big", a, PutOptions{}).has_value());
+  set_.reset();
+  const std::string gone = options_.drive_locations[2];
+  fs::remove_all(gone);
+  Open();
+  io_.run();
+  io_.restart();
+  bool reported = false;
+  for (const DriveStatus& d : set_->Drives()) {
+    if (d.location != gone) continue;
+    EXPECT_EQ(d.state, DriveState::kMissing);
+    reported = true;
+  }
+  EXPECT_TRUE(reported);
+  EXPECT_FALSE(fs::exists(gone));
+  EXPECT_EQ(Get("a/big"), big);
+  StringSource b(big);
+  ASSERT_TRUE(set_->PutObject("bkt1", "b/new", b, PutOptions{}).has_value());
+  auto report = set_->HealAll(HealOptions{});
+  ASSERT_TRUE(report.has_value());
+  EXPECT_FALSE(fs::exists(gone));
+
+  // The operator mounts a new, empty disk there.
+  set_.reset();
+  fs::create_directories(gone);
+  Open();
+  io_.run();  // The background heal of the adopted drive.
+  io_.restart();
+  bool adopted = false;
+  for (const DriveStatus& d : set_->Drives()) {
+    if (d.location == gone) adopted = d.state == DriveState::kReplaced;
+  }
+  EXPECT_TRUE(adopted);
+  EXPECT_TRUE(fs::exists(fs::path(gone) / ".coffer.sys/format"));
+  auto check = set_->HealAll(HealOptions{true});
+  ASSERT_TRUE(check.has_value());
+  EXPECT_EQ(check->healthy, 2u);
+  EXPECT_EQ(check->healed, 0u);
+  // Two other drives gone: the adopted one carries its shards.
+  fs::remove_all(options_.drive_locations[0]);
+  fs::remove_all(options_.drive_locations[1]);
+  EXPECT_EQ(Get("a/big"), big);
+  EXPECT_EQ(Get("b/new"), big);
 }
 
 TEST_F(StoragePosix, StagingLeftoversAreRemovedAtOpen) {

@@ -427,11 +427,24 @@ class Appliance {
     }
   }
 
+  // A new data folder (no IAM store yet, no drive folder) gets its drive
+  // folders. After that the storage engine treats a missing drive folder as an
+  // offline drive (an unmounted disk) and never makes it.
+  void MakeFirstDriveFolders(const std::vector<std::string>& drives) {
+    struct stat st {};
+    if (::stat(StorePath(flags_.data).c_str(), &st) == 0) return;
+    for (const std::string& d : drives) {
+      if (::stat(d.c_str(), &st) == 0) return;
+    }
+    for (const std::string& d : drives) (void)::mkdir(d.c_str(), 0750);
+  }
+
   // The data plane: four drive folders as one 2+2 erasure set. Fewer drives
   // than the data count stop the daemon; any missing drive marks it degraded.
   int OpenErasureSet() {
     core::storage::ErasureSetOptions options;
     options.drive_locations = DriveFolders(flags_.data, kDefaultDriveCount);
+    MakeFirstDriveFolders(options.drive_locations);
     auto set = core::storage::ErasureSet::Open(env_, options);
     if (!set) {
       env_.log().Error("serve", "cannot open the drives", {{"error", set.error().message()}});

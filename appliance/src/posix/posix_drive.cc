@@ -81,20 +81,48 @@ base::Status FsyncPath(const std::string& path) {
   return base::Ok();
 }
 
-// mkdir -p. Existing directories are fine.
-base::Status MakeDirs(const std::string& path) {
+// mkdir -p. Existing directories are fine. `keep_root`, when not empty, is a
+// folder that is never made: missing, it is an offline drive (an unmounted
+// disk), not an empty one.
+base::Status MakeDirs(const std::string& path, const std::string& keep_root) {
   if (path.empty()) return base::Ok();
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0) {
     if (S_ISDIR(st.st_mode)) return base::Ok();
     return base::FailedPrecondition("not a directory: " + path);
   }
+  if (!keep_root.empty() && path == keep_root) {
+    return base::Unavailable("drive folder " + path + " is missing (not mounted?)");
+  }
   const auto slash = path.rfind('/');
   if (slash != std::string::npos && slash > 0) {
-    COFFER_RETURN_IF_ERROR(MakeDirs(path.substr(0, slash)));
+    COFFER_RETURN_IF_ERROR(MakeDirs(path.substr(0, slash), keep_root));
   }
-  if (::mkdir(path.c_str(), 0750) != 0 && errno != EEXIST) return FromErrno(errno, "mkdir", path);
-  return base::Ok();
+  if (::mkdir(path.c_str(), 0750) != 0) {
+    if (errno == EEXIST) return base::Ok();
+    return FromErrno(errno, "mkdir", path);
+  }
+  // The new folder's name must survive a crash as the file renamed into it.
+  return FsyncPath(ParentOf(path));
+}
+
+// rename(2) into a folder made first. A concurrent delete may remove an
+// emptied parent folder between the two (the storage engine prunes empty key
+// folders), so a missing parent is made again and the rename retried.
+base::Status RenameMakingParents(const std::string& from, const std::string& to,
+                                 const std::string& keep_root) {
+  for (int attempt = 0;; ++attempt) {
+    if (auto made = MakeDirs(ParentOf(to), keep_root); !made) {
+      if (made.error().code() == base::ErrorCode::kNotFound && attempt < 8) continue;
+      return made;
+    }
+    if (::rename(from.c_str(), to.c_str()) == 0) return base::Ok();
+    const int err = errno;
+    struct stat st {};
+    if (err != ENOENT || attempt == 8 || ::lstat(from.c_str(), &st) != 0) {
+      return FromErrno(err, "rename", from);
+    }
+  }
 }
 
 base::Status WriteFully(int fd, std::span<const std::byte> data, const std::string& path) {
@@ -116,8 +144,8 @@ class PosixDrive;
 
 class PosixWriter final : public env::FileWriter {
  public:
-  PosixWriter(int fd, std::string tmp, std::string final_path)
-      : fd_(fd), tmp_(std::move(tmp)), final_(std::move(final_path)) {}
+  PosixWriter(int fd, std::string tmp, std::string final_path, const std::string& keep_root)
+      : fd_(fd), tmp_(std::move(tmp)), final_(std::move(final_path)), keep_root_(keep_root) {}
   ~PosixWriter() override {
     if (!committed_) ::unlink(tmp_.c_str());
   }
@@ -132,11 +160,9 @@ class PosixWriter final : public env::FileWriter {
     done_ = true;
     if (::fsync(fd_.get()) != 0) return FromErrno(errno, "fsync", final_);
     if (::close(fd_.release()) != 0) return FromErrno(errno, "close", final_);
-    COFFER_RETURN_IF_ERROR(MakeDirs(ParentOf(final_)));
-    if (::rename(tmp_.c_str(), final_.c_str()) != 0) {
-      const int err = errno;
+    if (auto renamed = RenameMakingParents(tmp_, final_, keep_root_); !renamed) {
       ::unlink(tmp_.c_str());
-      return FromErrno(err, "rename", final_);
+      return renamed;
     }
     committed_ = true;
     return FsyncPath(ParentOf(final_));
@@ -146,22 +172,24 @@ class PosixWriter final : public env::FileWriter {
   Fd fd_;
   std::string tmp_;
   std::string final_;
+  std::string keep_root_;
   bool done_ = false;
   bool committed_ = false;
 };
 
 class PosixDrive final : public env::Drive {
  public:
-  explicit PosixDrive(std::string root) : root_(std::move(root)) {}
+  PosixDrive(std::string root, const PosixDriveOptions& options)
+      : root_(std::move(root)), keep_root_(options.create_root ? std::string() : root_) {}
 
   const std::string& Name() const override { return root_; }
 
   base::Status Init() {
-    COFFER_RETURN_IF_ERROR(MakeDirs(root_));
+    COFFER_RETURN_IF_ERROR(MakeDirs(root_, keep_root_));
     // Leftovers of writes interrupted by a crash: never renamed, so never seen.
     const std::string tmp = Abs(kTmpDir);
     COFFER_RETURN_IF_ERROR(RemoveTree(tmp));
-    return MakeDirs(tmp);
+    return MakeDirs(tmp, keep_root_);
   }
 
   base::Result<std::string> ReadAll(std::string_view path) override {
@@ -221,7 +249,7 @@ class PosixDrive final : public env::Drive {
     const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
     if (fd < 0) return FromErrno(errno, "create", tmp);
     return std::unique_ptr<env::FileWriter>(
-        std::make_unique<PosixWriter>(fd, std::move(tmp), Abs(path)));
+        std::make_unique<PosixWriter>(fd, std::move(tmp), Abs(path), keep_root_));
   }
 
   base::Status Rename(std::string_view from, std::string_view to) override {
@@ -229,8 +257,7 @@ class PosixDrive final : public env::Drive {
     COFFER_RETURN_IF_ERROR(env::ValidateDrivePath(to));
     const std::string a = Abs(from);
     const std::string b = Abs(to);
-    COFFER_RETURN_IF_ERROR(MakeDirs(ParentOf(b)));
-    if (::rename(a.c_str(), b.c_str()) != 0) return FromErrno(errno, "rename", a);
+    COFFER_RETURN_IF_ERROR(RenameMakingParents(a, b, keep_root_));
     COFFER_RETURN_IF_ERROR(FsyncPath(ParentOf(b)));
     if (ParentOf(a) != ParentOf(b)) return FsyncPath(ParentOf(a));
     return base::Ok();
@@ -323,16 +350,18 @@ class PosixDrive final : public env::Drive {
   }
 
   std::string root_;
+  std::string keep_root_;  // root_ when it must never be made, else empty.
   std::atomic<std::uint64_t> next_tmp_{0};
 };
 
 }  // namespace
 
-base::Result<std::unique_ptr<env::Drive>> OpenPosixDrive(std::string_view root) {
+base::Result<std::unique_ptr<env::Drive>> OpenPosixDrive(std::string_view root,
+                                                         const PosixDriveOptions& options) {
   if (root.empty()) return base::InvalidArgument("empty drive folder");
   std::string r(root);
   while (r.size() > 1 && r.back() == '/') r.pop_back();
-  auto drive = std::make_unique<PosixDrive>(std::move(r));
+  auto drive = std::make_unique<PosixDrive>(std::move(r), options);
   COFFER_RETURN_IF_ERROR(drive->Init());
   return std::unique_ptr<env::Drive>(std::move(drive));
 }

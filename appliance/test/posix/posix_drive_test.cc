@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -43,6 +44,28 @@ TEST(PosixDrive, CleansInterruptedWritesAtOpen) {
   auto names = (*reopened)->List(".coffer.sys/tmp");
   ASSERT_TRUE(names.has_value());
   EXPECT_TRUE(names->empty());
+}
+
+// An erasure set's drive folder that is missing is an unmounted disk: the
+// drive refuses to open, and a drive whose folder vanishes later never makes
+// it again for a write.
+TEST(PosixDrive, KeepRootNeverMakesAMissingFolder) {
+  const std::string parent = MakeTempDir();
+  const std::string root = parent + "/drive1";
+  auto missing = OpenPosixDrive(root, PosixDriveOptions{.create_root = false});
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_EQ(missing.error().code(), base::ErrorCode::kUnavailable);
+  struct stat st {};
+  EXPECT_NE(::stat(root.c_str(), &st), 0);
+
+  ASSERT_EQ(::mkdir(root.c_str(), 0750), 0);
+  auto d = OpenPosixDrive(root, PosixDriveOptions{.create_root = false});
+  ASSERT_TRUE(d.has_value());
+  ASSERT_TRUE((*d)->WriteAtomic("a/b", base::AsBytes(std::string_view("x"))).has_value());
+  std::filesystem::remove_all(root);
+  auto write = (*d)->WriteAtomic("a/c", base::AsBytes(std::string_view("y")));
+  EXPECT_FALSE(write.has_value());
+  EXPECT_NE(::stat(root.c_str(), &st), 0);
 }
 
 TEST(PosixDrive, ReportsUsage) {

@@ -30,6 +30,13 @@ class Env {
   // Opens the drive at `location` (a folder in production, a drive name in
   // simulation), creating it when missing. The Env keeps no reference to it.
   virtual base::Result<std::unique_ptr<Drive>> OpenDrive(std::string_view location) = 0;
+  // Opens a drive of an erasure set: as OpenDrive, but a missing location is
+  // never made (it is an unmounted disk: kUnavailable, an offline drive,
+  // while an existing empty folder is a replaced disk). Environments without
+  // mounts (in-memory drives) keep the default.
+  virtual base::Result<std::unique_ptr<Drive>> OpenExistingDrive(std::string_view location) {
+    return OpenDrive(location);
+  }
 };
 
 }  // namespace coffer::env

@@ -51,9 +51,19 @@ class FdLogSink final : public env::LogSink {
   std::mutex mu_;
 };
 
-// Opens the folder `root` as a Drive, creating it when missing, and removes
-// the leftovers of interrupted atomic writes under .coffer.sys/tmp/.
-base::Result<std::unique_ptr<env::Drive>> OpenPosixDrive(std::string_view root);
+struct PosixDriveOptions {
+  // Make the folder when it is missing. Off for the drives of an erasure set:
+  // a missing drive folder is an unmounted disk (kUnavailable, an offline
+  // drive), and the drive never makes it, not even for a later write, so that
+  // nothing lands on the file system below the mount point.
+  bool create_root = true;
+};
+
+// Opens the folder `root` as a Drive (creating it when missing unless the
+// options say otherwise), and removes the leftovers of interrupted atomic
+// writes under .coffer.sys/tmp/.
+base::Result<std::unique_ptr<env::Drive>> OpenPosixDrive(std::string_view root,
+                                                         const PosixDriveOptions& options = {});
 
 // Runs tasks on an Asio io_context that the owner runs (the server's). Thread-safe.
 class AsioScheduler final : public env::Scheduler {
@@ -83,6 +93,9 @@ class PosixEnv final : public env::Env {
   env::Logger& log() override { return logger_; }
   base::Result<std::unique_ptr<env::Drive>> OpenDrive(std::string_view location) override {
     return OpenPosixDrive(location);
+  }
+  base::Result<std::unique_ptr<env::Drive>> OpenExistingDrive(std::string_view location) override {
+    return OpenPosixDrive(location, PosixDriveOptions{.create_root = false});
   }
 
  private:

@@ -409,6 +409,7 @@ base::Error ToS3Error(const base::Error& error) {
     case base::ErrorCode::kInvalidArgument:
       if (starts("InvalidPartOrder")) return MakeS3Error(S3ErrorCode::kInvalidPartOrder);
       if (starts("EntityTooSmall")) return MakeS3Error(S3ErrorCode::kEntityTooSmall);
+      if (starts("EntityTooLarge")) return MakeS3Error(S3ErrorCode::kEntityTooLarge);
       if (starts("bucket name")) return MakeS3Error(S3ErrorCode::kInvalidBucketName);
       if (starts("body has")) return MakeS3Error(S3ErrorCode::kIncompleteBody);
       if (starts("part number")) {

@@ -162,12 +162,13 @@ base::Status ErasureSet::SetBucketVersioning(std::string_view bucket, Versioning
 base::Status ErasureSet::DeleteBucket(std::string_view bucket) {
   KeyLocks::Guard guard(core_->locks(), std::string(bucket));
   COFFER_ASSIGN_OR_RETURN(BucketInfo info, core_->ReadBucket(bucket));
-  COFFER_ASSIGN_OR_RETURN(auto keys, core_->CollectKeys(bucket, "", ""));
-  for (const std::string& key : keys) {
-    if (!core_->Resolve(bucket, key).versions.empty()) {
-      return base::FailedPrecondition("bucket not empty: " + std::string(bucket));
-    }
-  }
+  bool has_versions = false;
+  KeyWalker walker(*core_, bucket, "", /*exact=*/false);
+  COFFER_RETURN_IF_ERROR(walker.Run([&](const std::string& key) {
+    has_versions = !core_->Resolve(bucket, key).versions.empty();
+    return has_versions ? KeyWalker::Step::kStop : KeyWalker::Step::kNext;
+  }));
+  if (has_versions) return base::FailedPrecondition("bucket not empty: " + std::string(bucket));
   COFFER_ASSIGN_OR_RETURN(auto uploads, ListMultipartUploads(bucket, ""));
   if (!uploads.empty()) {
     return base::FailedPrecondition("bucket has uploads in progress: " + std::string(bucket));

@@ -26,8 +26,10 @@ std::string VersionName(const ObjectVersion& v) {
 // writes: their metadata and data folders go.
 void DropDangling(Core& core, std::string_view bucket, std::string_view key, const Resolved& r,
                   bool dry_run, HealObjectResult& out) {
+  // Only a drive that answered "no such object" is evidence of an interrupted
+  // write; a corrupt copy may be the very version (rotted), so it is not.
   int without = 0;
-  for (const DriveMeta& m : r.metas) without += m.answered_empty() ? 1 : 0;
+  for (const DriveMeta& m : r.metas) without += m.not_found() ? 1 : 0;
   if (without <= core.drives() - core.read_quorum()) {
     out.outcome = HealOutcome::kUnrecoverable;
     out.actions.push_back("metadata on too few drives to agree on a version");
@@ -257,8 +259,6 @@ base::Result<HealReport> ErasureSet::HealAll(const HealOptions& options) {
     for (std::string& a : core_->HealBucket(bucket, options.dry_run)) {
       report.bucket_actions.push_back(std::move(a));
     }
-    auto keys = core_->CollectKeys(bucket, "", "");
-    if (!keys) return keys.error();
     std::vector<std::string> uploads;
     for (const UploadInfo& u :
          ListMultipartUploads(bucket, "").value_or(std::vector<UploadInfo>{})) {
@@ -268,7 +268,10 @@ base::Result<HealReport> ErasureSet::HealAll(const HealOptions& options) {
       report.objects.push_back(core_->HealUpload(bucket, id, options.dry_run));
       Count(report, report.objects.back().outcome);
     }
-    for (const std::string& key : *keys) {
+    // Keys stream from the walk: a heal rewrites only the folder of the key
+    // it heals, which the walk has listed already.
+    KeyWalker walker(*core_, bucket, "", /*exact=*/true);
+    COFFER_RETURN_IF_ERROR(walker.Run([&](const std::string& key) {
       auto result = HealObject(bucket, key, options);
       if (!result) {
         HealObjectResult failed{bucket, key, HealOutcome::kFailed, {result.error().ToString()}};
@@ -276,7 +279,8 @@ base::Result<HealReport> ErasureSet::HealAll(const HealOptions& options) {
       }
       Count(report, result->outcome);
       report.objects.push_back(std::move(result).value());
-    }
+      return KeyWalker::Step::kNext;
+    }));
   }
   return report;
 }

@@ -1,8 +1,10 @@
-// Listing: the union of keys on the drives, walked in byte order (keys are
-// hex-encoded, which keeps their order), then filtered to what a quorum of
-// drives agrees on. That filter already reads every listed key's xl.meta, so
-// listed ObjectInfos carry headers, tags and part sizes like StatObject's, at
-// no extra read.
+// Listing: a depth-first walk of the key folders (set_core.h), merged across
+// drives one folder at a time, that descends only where keys under the prefix
+// and past the marker can be, rolls a common prefix up by skipping its whole
+// subtree, and stops once max-keys (+1, to know IsTruncated) is reached. Each
+// offered key is resolved by quorum, which reads its xl.meta, so listed
+// ObjectInfos carry headers, tags and part sizes like StatObject's, at no
+// extra read.
 
 #include <algorithm>
 #include <set>
@@ -16,61 +18,122 @@ using Core = ErasureSet::Core;
 namespace {
 
 bool IsHex(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+  return !s.empty() && s.size() % 2 == 0 && std::all_of(s.begin(), s.end(), [](char c) {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
   });
 }
 
-struct Walk {
-  env::Drive& drive;
-  std::string hex_prefix;
-  std::string hex_marker;
-  std::set<std::string>& keys;
-};
+}  // namespace
 
-base::Status WalkDir(Walk& w, const std::string& dir, const std::string& acc) {
-  auto names = w.drive.List(dir);
-  if (!names) {
-    if (names.error().code() == base::ErrorCode::kNotFound) return base::Ok();
-    return names.error();
-  }
-  for (const std::string& name : *names) {
-    if (name == kXlMetaName) {
-      if (acc.starts_with(w.hex_prefix) && acc > w.hex_marker) {
-        if (auto key = HexDecode(acc)) w.keys.insert(*key);
-      }
+KeyWalker::KeyWalker(Core& core, std::string_view bucket, std::string_view prefix, bool exact)
+    : core_(core), root_(BucketDir(bucket) + "/o"), prefix_(HexEncode(prefix)), exact_(exact) {}
+
+void KeyWalker::StartAfter(std::string_view key, bool inclusive) {
+  bound_ = HexEncode(key);
+  bound_inclusive_ = inclusive;
+  bound_skips_prefix_ = false;
+}
+
+void KeyWalker::SkipPrefix(std::string_view prefix) {
+  bound_ = HexEncode(prefix);
+  bound_inclusive_ = false;
+  bound_skips_prefix_ = true;
+}
+
+bool KeyWalker::MayHold(const std::string& hex) const {
+  // Every key below the folder starts with `hex`.
+  if (!hex.starts_with(prefix_) && !prefix_.starts_with(hex)) return false;
+  if (bound_skips_prefix_ && hex.starts_with(bound_)) return false;
+  // A folder that sorts before the bound without being its prefix holds only
+  // keys before it.
+  return hex >= bound_ || bound_.starts_with(hex);
+}
+
+bool KeyWalker::Passes(const std::string& hex) const {
+  if (!hex.starts_with(prefix_)) return false;
+  if (bound_skips_prefix_ && hex.starts_with(bound_)) return false;
+  return hex > bound_ || (bound_inclusive_ && hex == bound_);
+}
+
+base::Status KeyWalker::Offer(const std::string& hex) {
+  if (!Passes(hex)) return base::Ok();
+  auto key = HexDecode(hex);
+  if (!key) return base::Ok();
+  if ((*visit_)(*key) == Step::kStop) stop_ = true;
+  return base::Ok();
+}
+
+base::Status KeyWalker::WalkDir(const std::string& dir, const std::string& hex) {
+  // The union of the drives' sub-folders (each list is sorted, and dropping
+  // the trailing '/' of hex names keeps that order).
+  std::vector<std::string> entries;
+  bool has_meta = false;
+  int answered = 0;
+  for (int d = 0; d < core_.drives(); ++d) {
+    env::Drive* drv = core_.drive(d);
+    if (drv == nullptr) continue;
+    auto names = drv->List(dir);
+    if (!names) {
+      if (names.error().code() == base::ErrorCode::kNotFound) ++answered;
       continue;
     }
-    if (name.empty() || name.back() != '/') continue;
-    const std::string part = name.substr(0, name.size() - 1);
-    if (!IsHex(part)) continue;  // Data folders ("d-...") and strays.
-    const std::string child = acc + part;
-    const bool prefix_ok = child.starts_with(w.hex_prefix) || w.hex_prefix.starts_with(child);
-    // Every key below `child` starts with it; if child sorts before the marker
-    // without being its prefix, so does every key below it.
-    const bool marker_ok = child > w.hex_marker || w.hex_marker.starts_with(child);
-    if (prefix_ok && marker_ok) COFFER_RETURN_IF_ERROR(WalkDir(w, dir + "/" + part, child));
+    ++answered;
+    std::vector<std::string> mine;
+    mine.reserve(names->size());
+    for (const std::string& name : *names) {
+      if (name == kXlMetaName) {
+        has_meta = true;
+        continue;
+      }
+      if (name.empty() || name.back() != '/') continue;
+      std::string part = name.substr(0, name.size() - 1);
+      if (IsHex(part)) mine.push_back(std::move(part));  // Not data folders ("d-...").
+    }
+    if (!std::is_sorted(mine.begin(), mine.end())) std::sort(mine.begin(), mine.end());
+    if (entries.empty()) {
+      entries = std::move(mine);
+    } else {
+      std::vector<std::string> merged;
+      merged.reserve(std::max(entries.size(), mine.size()));
+      std::set_union(std::make_move_iterator(entries.begin()),
+                     std::make_move_iterator(entries.end()), std::make_move_iterator(mine.begin()),
+                     std::make_move_iterator(mine.end()), std::back_inserter(merged));
+      entries = std::move(merged);
+    }
+  }
+  if (answered < core_.read_quorum()) {
+    return base::Unavailable("only " + std::to_string(answered) + " drives could list " + dir);
+  }
+  // The key of this folder sorts before every key below it.
+  if (!hex.empty() && has_meta) COFFER_RETURN_IF_ERROR(Offer(hex));
+  // Siblings that sort before the next byte of the prefix or of the bound
+  // hold nothing to list (those that are prefixes of either share that byte).
+  auto first = entries.begin();
+  for (const std::string* limit : {&prefix_, &bound_}) {
+    if (limit->size() > hex.size() && limit->starts_with(hex)) {
+      first = std::max(
+          first, std::lower_bound(entries.begin(), entries.end(), limit->substr(hex.size(), 2)));
+    }
+  }
+  for (auto it = first; it != entries.end() && !stop_; ++it) {
+    // A visitor may have skipped past this whole folder.
+    if (!hex.empty() && !MayHold(hex)) break;
+    const std::string child = hex + *it;
+    if (!child.starts_with(prefix_) && !prefix_.starts_with(child) && child > prefix_) break;
+    if (!MayHold(child)) continue;
+    if (exact_ || SegmentMayHoldChildren(*it)) {
+      COFFER_RETURN_IF_ERROR(WalkDir(dir + "/" + *it, child));
+    } else {
+      COFFER_RETURN_IF_ERROR(Offer(child));
+    }
   }
   return base::Ok();
 }
 
-}  // namespace
-
-base::Result<std::vector<std::string>> Core::CollectKeys(std::string_view bucket,
-                                                         std::string_view prefix,
-                                                         std::string_view marker) {
-  std::set<std::string> keys;
-  int answered = 0;
-  for (int d = 0; d < drives(); ++d) {
-    env::Drive* drv = drive(d);
-    if (drv == nullptr) continue;
-    Walk w{*drv, HexEncode(prefix), HexEncode(marker), keys};
-    if (WalkDir(w, BucketDir(bucket) + "/o", "")) ++answered;
-  }
-  if (answered < read_quorum()) {
-    return base::Unavailable("only " + std::to_string(answered) + " drives could be listed");
-  }
-  return std::vector<std::string>(keys.begin(), keys.end());
+base::Status KeyWalker::Run(const std::function<Step(const std::string& key)>& visit) {
+  visit_ = &visit;
+  stop_ = false;
+  return WalkDir(root_, "");
 }
 
 base::Result<std::vector<std::string>> Core::CollectBuckets() {
@@ -107,33 +170,38 @@ std::string CommonPrefix(std::string_view key, std::string_view prefix,
 base::Result<ListResult> ErasureSet::ListObjects(std::string_view bucket,
                                                  const ListOptions& options) {
   COFFER_RETURN_IF_ERROR(core_->ReadBucket(bucket));
-  COFFER_ASSIGN_OR_RETURN(auto keys, core_->CollectKeys(bucket, options.prefix, options.marker));
   ListResult out;
-  std::string last_prefix;
   std::uint32_t count = 0;
-  for (const std::string& key : keys) {
+  KeyWalker walker(*core_, bucket, options.prefix, /*exact=*/false);
+  walker.StartAfter(options.marker);
+  COFFER_RETURN_IF_ERROR(walker.Run([&](const std::string& key) {
     const std::string cp = CommonPrefix(key, options.prefix, options.delimiter);
-    if (!cp.empty() && (cp == last_prefix || options.marker.starts_with(cp))) continue;
+    if (!cp.empty() && options.marker.starts_with(cp)) {
+      // The marker is inside this prefix: it was returned already.
+      walker.SkipPrefix(cp);
+      return KeyWalker::Step::kNext;
+    }
     // A key counts (alone or under its prefix) only when its latest version
     // is live, as S3 hides prefixes whose objects are all deleted.
     const Resolved r = core_->Resolve(bucket, key);
     if (r.versions.empty() || r.versions.front().version.kind == VersionKind::kDeleteMarker) {
-      continue;
+      return KeyWalker::Step::kNext;
     }
     if (count == options.max_keys) {
       out.is_truncated = true;
-      break;
+      return KeyWalker::Step::kStop;
     }
     if (cp.empty()) {
       out.objects.push_back(ToObjectInfo(bucket, key, r.versions.front().version, true));
       out.next_marker = key;
     } else {
       out.common_prefixes.push_back(cp);
-      last_prefix = cp;
       out.next_marker = cp;
+      walker.SkipPrefix(cp);
     }
     ++count;
-  }
+    return KeyWalker::Step::kNext;
+  }));
   if (!out.is_truncated) out.next_marker.clear();
   return out;
 }
@@ -141,28 +209,31 @@ base::Result<ListResult> ErasureSet::ListObjects(std::string_view bucket,
 base::Result<ListVersionsResult> ErasureSet::ListObjectVersions(
     std::string_view bucket, const ListVersionsOptions& options) {
   COFFER_RETURN_IF_ERROR(core_->ReadBucket(bucket));
-  COFFER_ASSIGN_OR_RETURN(auto keys, core_->CollectKeys(bucket, options.prefix, ""));
   ListVersionsResult out;
-  std::string last_prefix;
   std::uint32_t count = 0;
-  for (const std::string& key : keys) {
-    if (key < options.key_marker) continue;
-    if (key == options.key_marker && options.version_id_marker.empty()) continue;
+  KeyWalker walker(*core_, bucket, options.prefix, /*exact=*/false);
+  // With a version id marker, the marker's key still has versions to list.
+  walker.StartAfter(options.key_marker, /*inclusive=*/!options.version_id_marker.empty());
+  COFFER_RETURN_IF_ERROR(walker.Run([&](const std::string& key) {
     const std::string cp = CommonPrefix(key, options.prefix, options.delimiter);
+    if (!cp.empty() && options.key_marker.starts_with(cp)) {
+      walker.SkipPrefix(cp);
+      return KeyWalker::Step::kNext;
+    }
+    const Resolved r = core_->Resolve(bucket, key);
+    if (r.versions.empty()) return KeyWalker::Step::kNext;
     if (!cp.empty()) {
-      if (cp == last_prefix || options.key_marker.starts_with(cp)) continue;
       if (count == options.max_keys) {
         out.is_truncated = true;
-        break;
+        return KeyWalker::Step::kStop;
       }
       out.common_prefixes.push_back(cp);
-      last_prefix = cp;
       out.next_key_marker = cp;
       out.next_version_id_marker.clear();
       ++count;
-      continue;
+      walker.SkipPrefix(cp);
+      return KeyWalker::Step::kNext;
     }
-    const Resolved r = core_->Resolve(bucket, key);
     bool skipping = key == options.key_marker;
     for (std::size_t i = 0; i < r.versions.size(); ++i) {
       const ObjectVersion& v = r.versions[i].version;
@@ -172,15 +243,15 @@ base::Result<ListVersionsResult> ErasureSet::ListObjectVersions(
       }
       if (count == options.max_keys) {
         out.is_truncated = true;
-        break;
+        return KeyWalker::Step::kStop;
       }
       out.versions.push_back(ToObjectInfo(bucket, key, v, i == 0));
       out.next_key_marker = key;
       out.next_version_id_marker = PublicVersionId(v.version_id);
       ++count;
     }
-    if (out.is_truncated) break;
-  }
+    return KeyWalker::Step::kNext;
+  }));
   if (!out.is_truncated) {
     out.next_key_marker.clear();
     out.next_version_id_marker.clear();

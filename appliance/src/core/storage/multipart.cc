@@ -258,6 +258,11 @@ base::Result<ObjectInfo> ErasureSet::CompleteMultipartUpload(
     v.parts.push_back(p.parts.front());
     md5.Update(base::AsBytes(*HexDecode(p.etag)));
   }
+  if (v.size_bytes > core_->options().max_object_size_bytes) {
+    return base::InvalidArgument("EntityTooLarge: an object may have at most " +
+                                 std::to_string(core_->options().max_object_size_bytes) +
+                                 " bytes, the parts hold " + std::to_string(v.size_bytes));
+  }
   v.etag = HexEncode(md5.FinishRaw()) + "-" + std::to_string(metas.size());
   const std::string dir = ObjectDir(bucket, key);
   std::vector<bool> usable(static_cast<std::size_t>(core_->drives()), true);

@@ -109,6 +109,10 @@ base::Status Core::RemoveVersions(std::string_view bucket, std::string_view key,
 base::Result<ObjectInfo> ErasureSet::PutObject(std::string_view bucket, std::string_view key,
                                                BodySource& body, const PutOptions& options) {
   COFFER_RETURN_IF_ERROR(ValidateObjectKey(key));
+  if (options.size_bytes && *options.size_bytes > core_->options().max_put_size_bytes) {
+    return base::InvalidArgument("EntityTooLarge: a single PUT may have at most " +
+                                 std::to_string(core_->options().max_put_size_bytes) + " bytes");
+  }
   COFFER_ASSIGN_OR_RETURN(BucketInfo binfo, core_->ReadBucket(bucket));
   const int start = core_->DistributionStart(key);
   const std::string staged = core_->NewUuid();

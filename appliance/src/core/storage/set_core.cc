@@ -1,5 +1,7 @@
 #include "set_core.h"
 
+#include <algorithm>
+
 #include <isa-l/crc.h>
 #include <openssl/evp.h>
 
@@ -79,8 +81,6 @@ int HexValue(char c) {
   return -1;
 }
 
-constexpr std::size_t kComponentHexChars = 200;
-
 }  // namespace
 
 std::optional<std::string> HexDecode(std::string_view hex) {
@@ -103,12 +103,27 @@ std::string BucketDir(std::string_view bucket) {
   return out;
 }
 
+std::vector<std::string_view> KeySegments(std::string_view key) {
+  std::vector<std::string_view> out;
+  while (!key.empty()) {
+    std::size_t n = std::min(key.size(), kSegmentBytes);
+    const std::size_t slash = key.substr(0, n).find('/');
+    if (slash != std::string_view::npos) n = slash + 1;
+    out.push_back(key.substr(0, n));
+    key.remove_prefix(n);
+  }
+  return out;
+}
+
+bool SegmentMayHoldChildren(std::string_view hex_segment) {
+  return hex_segment.size() == 2 * kSegmentBytes || hex_segment.ends_with("2f");
+}
+
 std::string ObjectDir(std::string_view bucket, std::string_view key) {
   std::string out = BucketDir(bucket) + "/o";
-  const std::string hex = HexEncode(key);
-  for (std::size_t i = 0; i < hex.size(); i += kComponentHexChars) {
+  for (std::string_view segment : KeySegments(key)) {
     out += '/';
-    out += hex.substr(i, kComponentHexChars);
+    out += HexEncode(segment);
   }
   return out;
 }

@@ -12,11 +12,19 @@
 //   buckets/<b>/o/<hex key>/xl.meta           the object's versions
 //   buckets/<b>/o/<hex key>/d-<uuid>/part.N   this drive's shard of part N
 //   buckets/<b>/u/<upload id>/...             multipart uploads in progress
-// Keys are hex-encoded (which keeps byte order, so directory listings come
-// out sorted by key) and cut into 200-character components (NAME_MAX).
+// Keys are cut into segments, each ending after a '/' or after 100 bytes,
+// whichever comes first, and each segment is hex-encoded into one folder
+// name (<= 200 characters, under NAME_MAX): "photos/2024/a.jpg" lives in
+// o/70686f746f732f/323032342f/612e6a7067/. Hex keeps byte order, and a
+// segment that is a proper prefix of a sibling never has children, so a
+// depth-first walk of sorted folder names yields keys in S3's byte order, and
+// a listing descends only into the folders that can hold what it returns
+// (listing.cc). Format 1 drives (one flat folder per 100 bytes of key) are
+// migrated to this layout when the set opens (set_open.cc).
 
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -98,6 +106,14 @@ struct Resolved {
 
 // Returns the path of a key's object folder in `bucket`.
 std::string ObjectDir(std::string_view bucket, std::string_view key);
+// The longest key segment (one folder name is its hex, 200 characters).
+inline constexpr std::size_t kSegmentBytes = 100;
+// Cuts a key into its folder segments (see the layout above).
+std::vector<std::string_view> KeySegments(std::string_view key);
+// True when a folder named `hex_segment` may hold longer keys' folders: its
+// segment ends with '/' or is kSegmentBytes long. Other folders hold only
+// their own key's xl.meta and data.
+bool SegmentMayHoldChildren(std::string_view hex_segment);
 std::string BucketDir(std::string_view bucket);
 // Hex helpers shared by listing and paths.
 std::string HexEncode(std::string_view bytes);
@@ -235,11 +251,6 @@ class ErasureSet::Core {
   // Verifies and repairs one multipart upload's metadata and part shards.
   HealObjectResult HealUpload(std::string_view bucket, std::string_view upload_id, bool dry_run);
   // --- listing.cc ---
-  // Returns the union of keys on the drives, sorted, under `prefix` and after
-  // `marker` (when non-empty).
-  base::Result<std::vector<std::string>> CollectKeys(std::string_view bucket,
-                                                     std::string_view prefix,
-                                                     std::string_view marker);
   base::Result<std::vector<std::string>> CollectBuckets();
 
  private:
@@ -260,6 +271,50 @@ class ErasureSet::Core {
   std::weak_ptr<Core> self_;
 
   friend class SetOpener;
+};
+
+// A walk of a bucket's keys in byte order, depth first through the key
+// folders (see the layout above), merging the drives' listings one folder at
+// a time: memory is the folders on the current path, and the work follows
+// what the caller consumes, as the walk descends only into folders that can
+// hold a key under the prefix and past the current bound, and stops when the
+// visitor says so. A folder is walked when a read quorum of drives answers
+// its listing (an absent folder is an answer), else Run fails with
+// kUnavailable. A key is offered when any drive has it; the caller resolves
+// quorum. Not thread-safe; keys may change under a walk (each folder is
+// listed once, when reached).
+class KeyWalker {
+ public:
+  enum class Step { kNext, kStop };
+  // `exact`: offer only keys whose xl.meta is on some drive, listing every
+  // folder. Otherwise a folder that cannot hold longer keys is offered
+  // without listing it (the caller's metadata read tells whether it is
+  // there), which saves one listing per key.
+  KeyWalker(ErasureSet::Core& core, std::string_view bucket, std::string_view prefix, bool exact);
+  // Offers only keys after `key` (and `key` itself when `inclusive`).
+  void StartAfter(std::string_view key, bool inclusive = false);
+  // Skips every key that starts with `prefix`, and every key before it. May
+  // be called from the visitor, with a prefix of the key being visited.
+  void SkipPrefix(std::string_view prefix);
+  // Calls `visit` for each key in order until it returns kStop.
+  base::Status Run(const std::function<Step(const std::string& key)>& visit);
+
+ private:
+  // Keys under the folder with hex path `hex` may pass the prefix and bound.
+  bool MayHold(const std::string& hex) const;
+  bool Passes(const std::string& hex) const;
+  base::Status WalkDir(const std::string& dir, const std::string& hex);
+  base::Status Offer(const std::string& hex);
+
+  ErasureSet::Core& core_;
+  std::string root_;
+  std::string prefix_;  // Hex, as every bound below.
+  std::string bound_;
+  bool bound_inclusive_ = false;
+  bool bound_skips_prefix_ = false;  // Keys starting with bound_ are skipped.
+  bool exact_;
+  bool stop_ = false;
+  const std::function<Step(const std::string&)>* visit_ = nullptr;
 };
 
 }  // namespace coffer::core::storage

@@ -11,6 +11,10 @@
 
 namespace coffer::core::storage {
 
+// Format 2 cuts keys into folders at '/' (set_core.h); format 1 cut them every
+// 100 bytes only. Format 1 drives are migrated when the set opens.
+inline constexpr int kFormatVersion = 2;
+
 struct DriveFormat {
   std::string set_id;
   int index = -1;
@@ -18,14 +22,16 @@ struct DriveFormat {
   int data = 0;
   int parity = 0;
   std::uint32_t block_size_bytes = 0;
+  int version = kFormatVersion;
 };
 
 namespace {
 
 std::string FormatBody(const DriveFormat& f) {
-  return "coffer-format 1\nset " + f.set_id + "\nindex " + std::to_string(f.index) + "\ndrives " +
-         std::to_string(f.drives) + "\ndata " + std::to_string(f.data) + "\nparity " +
-         std::to_string(f.parity) + "\nblock " + std::to_string(f.block_size_bytes) + "\n";
+  return "coffer-format " + std::to_string(f.version) + "\nset " + f.set_id + "\nindex " +
+         std::to_string(f.index) + "\ndrives " + std::to_string(f.drives) + "\ndata " +
+         std::to_string(f.data) + "\nparity " + std::to_string(f.parity) + "\nblock " +
+         std::to_string(f.block_size_bytes) + "\n";
 }
 
 std::string EncodeFormat(const DriveFormat& f) {
@@ -51,10 +57,11 @@ base::Result<DriveFormat> DecodeFormat(std::string_view text) {
     pos = nl + 1;
   }
   DriveFormat f;
-  long long index = 0, drives = 0, data = 0, parity = 0, block = 0;
-  if (fields["coffer-format"] != "1" || !ParseInt(fields["index"], index) ||
-      !ParseInt(fields["drives"], drives) || !ParseInt(fields["data"], data) ||
-      !ParseInt(fields["parity"], parity) || !ParseInt(fields["block"], block)) {
+  long long version = 0, index = 0, drives = 0, data = 0, parity = 0, block = 0;
+  if (!ParseInt(fields["coffer-format"], version) || version < 1 || version > kFormatVersion ||
+      !ParseInt(fields["index"], index) || !ParseInt(fields["drives"], drives) ||
+      !ParseInt(fields["data"], data) || !ParseInt(fields["parity"], parity) ||
+      !ParseInt(fields["block"], block)) {
     return base::DataLoss("format: missing or bad field");
   }
   f.set_id = fields["set"];
@@ -63,6 +70,7 @@ base::Result<DriveFormat> DecodeFormat(std::string_view text) {
   f.data = static_cast<int>(data);
   f.parity = static_cast<int>(parity);
   f.block_size_bytes = static_cast<std::uint32_t>(block);
+  f.version = static_cast<int>(version);
   if (EncodeFormat(f) != text) return base::DataLoss("format: checksum mismatch");
   if (f.index < 0 || f.index >= f.drives) return base::DataLoss("format: bad index");
   return f;
@@ -74,6 +82,60 @@ bool IsEmptyDrive(env::Drive& drive) {
   if (!names) return false;
   return std::all_of(names->begin(), names->end(),
                      [](const std::string& n) { return n == ".coffer.sys/"; });
+}
+
+// Moves the object folders under `dir` (key hex so far: `hex`) of a format 1
+// drive to their format 2 paths: data folders first, xl.meta last, then the
+// emptied folder. Idempotent: in both layouts a key's hex is the
+// concatenation of the folder names on its path, so a walk after a crash
+// finds moved and unmoved objects alike.
+base::Status MigrateDir(env::Drive& drive, std::string_view bucket, const std::string& dir,
+                        const std::string& hex) {
+  auto names = drive.List(dir);
+  if (!names) {
+    if (names.error().code() == base::ErrorCode::kNotFound) return base::Ok();
+    return names.error();
+  }
+  bool has_meta = false;
+  std::vector<std::string> data_dirs;
+  for (const std::string& name : *names) {
+    if (name == kXlMetaName) has_meta = true;
+    if (name.empty() || name.back() != '/') continue;
+    const std::string part = name.substr(0, name.size() - 1);
+    if (part.starts_with("d-")) {
+      data_dirs.push_back(part);
+    } else if (HexDecode(part)) {
+      COFFER_RETURN_IF_ERROR(MigrateDir(drive, bucket, dir + "/" + part, hex + part));
+    }
+  }
+  if (hex.empty()) return base::Ok();
+  const auto key = HexDecode(hex);
+  if (has_meta && key) {
+    const std::string target = ObjectDir(bucket, *key);
+    if (target != dir) {
+      for (const std::string& d : data_dirs) {
+        COFFER_RETURN_IF_ERROR(drive.Rename(dir + "/" + d, target + "/" + d));
+      }
+      COFFER_RETURN_IF_ERROR(drive.Rename(dir + "/" + std::string(kXlMetaName),
+                                          target + "/" + std::string(kXlMetaName)));
+    }
+  }
+  (void)drive.Remove(dir);  // Refused while it holds other keys.
+  return base::Ok();
+}
+
+base::Status MigrateFormat1(env::Drive& drive) {
+  auto buckets = drive.List(kBucketsDir);
+  if (!buckets) {
+    if (buckets.error().code() == base::ErrorCode::kNotFound) return base::Ok();
+    return buckets.error();
+  }
+  for (const std::string& name : *buckets) {
+    if (name.empty() || name.back() != '/') continue;
+    const std::string bucket = name.substr(0, name.size() - 1);
+    COFFER_RETURN_IF_ERROR(MigrateDir(drive, bucket, BucketDir(bucket) + "/o", ""));
+  }
+  return base::Ok();
 }
 
 }  // namespace
@@ -106,7 +168,7 @@ base::Status SetOpener::Run() {
   for (const std::string& location : core_.options_.drive_locations) {
     Found f;
     f.location = location;
-    auto drive = core_.env_.OpenDrive(location);
+    auto drive = core_.env_.OpenExistingDrive(location);
     if (!drive) {
       f.error = drive.error().ToString();
     } else {
@@ -142,7 +204,8 @@ base::Status SetOpener::PickReference(std::vector<Found>& found) {
   for (const Found& f : found) {
     if (f.format)
       votes[FormatBody(DriveFormat{f.format->set_id, 0, f.format->drives, f.format->data,
-                                   f.format->parity, f.format->block_size_bytes})]++;
+                                   f.format->parity,
+                                   f.format->block_size_bytes})]++;  // Any version.
   }
   const int n = core_.drives();
   if (votes.empty()) {
@@ -158,8 +221,10 @@ base::Status SetOpener::PickReference(std::vector<Found>& found) {
     if (!f.format) continue;
     DriveFormat g = *f.format;
     g.index = 0;
+    g.version = kFormatVersion;
     if (FormatBody(g) == best->first) {
       reference_ = *f.format;
+      reference_.version = kFormatVersion;
       break;
     }
   }
@@ -184,7 +249,12 @@ void SetOpener::Place(std::vector<Found>& found) {
     if (f.format && f.format->set_id == reference_.set_id) {
       auto& slot = core_.slots_[static_cast<std::size_t>(f.format->index)];
       if (!slot.drive) {
-        (void)Adopt(f, f.format->index, DriveState::kOk);
+        const std::string location = f.location;
+        auto status = Adopt(f, f.format->index, DriveState::kOk);
+        if (!status) {
+          core_.extra_.push_back({location, f.format->index, DriveState::kMissing,
+                                  "format upgrade failed: " + status.error().ToString()});
+        }
         continue;
       }
       core_.extra_.push_back({f.location, -1, DriveState::kForeign, "duplicate drive index"});
@@ -217,6 +287,13 @@ void SetOpener::Place(std::vector<Found>& found) {
 
 base::Status SetOpener::Adopt(Found& f, int index, DriveState state) {
   auto& slot = core_.slots_[static_cast<std::size_t>(index)];
+  if (f.format && f.format->version < kFormatVersion) {
+    COFFER_RETURN_IF_ERROR(MigrateFormat1(*f.drive));
+    DriveFormat upgraded = *f.format;
+    upgraded.version = kFormatVersion;
+    COFFER_RETURN_IF_ERROR(
+        f.drive->WriteAtomic(kFormatPath, base::AsBytes(EncodeFormat(upgraded))));
+  }
   if (state != DriveState::kOk || !f.format) {
     DriveFormat format = reference_;
     format.index = index;
@@ -275,6 +352,7 @@ std::vector<std::string> ErasureSet::Core::RefreshDrives(bool dry_run) {
     if (dry_run) continue;
     DriveFormat format = reference;
     format.index = i;
+    format.version = kFormatVersion;
     if (slot.drive->WriteAtomic(kFormatPath, base::AsBytes(EncodeFormat(format)))) {
       std::lock_guard lock(mu_);
       slot.status.state = DriveState::kReplaced;

@@ -16,4 +16,5 @@ list(APPEND COFFER_CORE_TEST_SRCS
   test/core/storage/erasure_coder_test.cc
   test/core/storage/xl_meta_test.cc
   test/core/storage/mem_env.h
-  test/core/storage/erasure_set_test.cc)
+  test/core/storage/erasure_set_test.cc
+  test/core/storage/listing_test.cc)

@@ -234,6 +234,68 @@ TEST_F(ErasureSetTest, ListsSortedWithPrefixDelimiterAndPages) {
   EXPECT_EQ(set_->ListObjects("bkt1", pre)->objects.size(), 2u);
 }
 
+// A body source that must not be read.
+class UntouchedSource final : public BodySource {
+ public:
+  base::Result<std::size_t> Read(std::span<std::byte>) override {
+    ADD_FAILURE() << "the body was read";
+    return std::size_t{0};
+  }
+};
+
+// S3's size limits (scaled down through the options): a single PUT and a
+// part at most max_put_size_bytes, refused before reading when the size is
+// announced; an object at most max_object_size_bytes; parts but the last at
+// least min_part_size_bytes. Nothing is left behind by a refused upload.
+TEST_F(ErasureSetTest, SizeLimitsAreEnforced) {
+  set_.reset();
+  ErasureSetOptions o = Options(4);
+  o.max_put_size_bytes = 12000;
+  o.max_object_size_bytes = 20000;
+  auto opened = ErasureSet::Open(env_, o);
+  ASSERT_TRUE(opened.has_value());
+  set_ = std::move(opened).value();
+  ASSERT_TRUE(Put("fits", Bytes(12000, 1)).has_value());
+  auto big = Put("big", Bytes(12001, 2));
+  ASSERT_FALSE(big.has_value());
+  EXPECT_EQ(big.error().code(), base::ErrorCode::kInvalidArgument);
+  EXPECT_TRUE(big.error().message().starts_with("EntityTooLarge")) << big.error().message();
+  EXPECT_EQ(Get("big").error().code(), base::ErrorCode::kNotFound);
+  UntouchedSource untouched;
+  PutOptions announced;
+  announced.size_bytes = 12001;
+  auto refused = set_->PutObject("bkt1", "announced", untouched, announced);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_TRUE(refused.error().message().starts_with("EntityTooLarge"));
+
+  auto id = set_->NewMultipartUpload("bkt1", "mp", PutOptions{});
+  ASSERT_TRUE(id.has_value());
+  const std::string too_big = Bytes(12001, 3), part = Bytes(8000, 4);
+  StringSource s0(too_big);
+  auto p0 = set_->PutObjectPart("bkt1", "mp", *id, 1, s0);
+  ASSERT_FALSE(p0.has_value());
+  EXPECT_TRUE(p0.error().message().starts_with("EntityTooLarge"));
+  std::vector<CompletePart> parts;
+  for (std::uint32_t n = 1; n <= 3; ++n) {
+    StringSource src(part);
+    auto p = set_->PutObjectPart("bkt1", "mp", *id, n, src);
+    ASSERT_TRUE(p.has_value()) << p.error().ToString();
+    parts.push_back({n, p->etag});
+  }
+  auto done = set_->CompleteMultipartUpload("bkt1", "mp", *id, parts);  // 24000 > 20000.
+  ASSERT_FALSE(done.has_value());
+  EXPECT_TRUE(done.error().message().starts_with("EntityTooLarge")) << done.error().message();
+  parts.pop_back();  // 16000 fits.
+  done = set_->CompleteMultipartUpload("bkt1", "mp", *id, parts);
+  ASSERT_TRUE(done.has_value()) << done.error().ToString();
+  EXPECT_EQ(*Get("mp"), part + part);
+  for (const char* d : {"d0", "d1", "d2", "d3"}) {
+    for (const auto& [path, content] : env_.Disk(d)->files) {
+      EXPECT_EQ(path.find(".coffer.sys/staging/"), std::string::npos) << path;
+    }
+  }
+}
+
 TEST_F(ErasureSetTest, MultipartJoinsPartsWithMd5OfMd5sEtag) {
   auto id = set_->NewMultipartUpload("bkt1", "mp", PutOptions{});
   ASSERT_TRUE(id.has_value());

@@ -20,6 +20,9 @@ namespace coffer::core::storage::testing {
 struct MemDisk {
   std::map<std::string, std::string, std::less<>> files;
   bool offline = false;
+  // Calls of List and ReadAll, for tests of how much work a listing does.
+  std::uint64_t lists = 0;
+  std::uint64_t reads = 0;
 };
 
 class MemDrive final : public env::Drive {
@@ -28,6 +31,7 @@ class MemDrive final : public env::Drive {
       : name_(std::move(name)), disk_(std::move(disk)) {}
   const std::string& Name() const override { return name_; }
   base::Result<std::string> ReadAll(std::string_view path) override {
+    ++disk_->reads;
     if (disk_->offline) return base::Unavailable("offline");
     auto it = disk_->files.find(path);
     if (it == disk_->files.end()) return base::NotFound(std::string(path));
@@ -66,6 +70,7 @@ class MemDrive final : public env::Drive {
     return base::Ok();
   }
   base::Result<std::vector<std::string>> List(std::string_view dir) override {
+    ++disk_->lists;
     if (disk_->offline) return base::Unavailable("offline");
     const std::string prefix = dir.empty() ? "" : std::string(dir) + "/";
     std::set<std::string> names;

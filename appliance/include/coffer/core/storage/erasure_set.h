@@ -51,6 +51,12 @@ struct ErasureSetOptions {
   std::uint64_t inline_threshold_bytes = 128u << 10;
   // Every part of a multipart upload but the last must be at least this big.
   std::uint64_t min_part_size_bytes = 5u << 20;
+  // S3's limits: a single PUT or one part at most 5 GiB, an object (the sum
+  // of its parts) at most 5 TiB. Beyond them calls fail with kInvalidArgument
+  // and a message starting "EntityTooLarge"; a PUT whose announced size
+  // (PutOptions::size_bytes) is too big fails before reading its body.
+  std::uint64_t max_put_size_bytes = 5ull << 30;
+  std::uint64_t max_object_size_bytes = 5ull << 40;
   // Reads that meet a missing or corrupt shard schedule a heal of the object.
   bool heal_on_read = true;
   // Open() formats an empty drive into a missing slot (and heals it). Off for
