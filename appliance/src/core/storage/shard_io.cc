@@ -9,7 +9,6 @@
 #include <cstring>
 
 #include "coffer/base/bytes.h"
-#include "coffer/base/planted.h"
 #include "coffer/core/storage/md5.h"
 
 #include "set_core.h"
@@ -108,8 +107,7 @@ bool ReadChunk(const ShardSources& sources, int d, std::uint64_t offset, std::sp
     return false;
   }
   const std::size_t len = out.size() - kChecksumSizeBytes;
-  return ShardChecksum(out.first(len)) == GetChecksum(out.data() + len) ||
-         base::Planted(base::PlantedBug::kSkipBitrotCheck);
+  return ShardChecksum(out.first(len)) == GetChecksum(out.data() + len);
 }
 
 // Fills stripe with `data` verified shards of block b (data shards first).
