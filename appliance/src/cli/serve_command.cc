@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -24,8 +26,10 @@
 #include "coffer/base/secret.h"
 #include "coffer/core/admin/admin_api.h"
 #include "coffer/core/audit/audit_handler.h"
+#include "coffer/core/audit/audited_key_service.h"
 #include "coffer/core/audit/entry.h"
 #include "coffer/core/audit/metrics.h"
+#include "coffer/core/audit/metrics_access.h"
 #include "coffer/core/health.h"
 #include "coffer/core/router.h"
 #include "coffer/core/s3/api.h"
@@ -264,7 +268,7 @@ class Appliance {
     if (int rc = OpenErasureSet(); rc != 0) return rc;
     if (int rc = OpenIamStore(); rc != 0) return rc;
     if (int rc = OpenS3(*root); rc != 0) return rc;
-    return OpenAudit();
+    return OpenAudit(*root);
   }
 
   // The S3 API over the erasure set, reading the IAM snapshot the reconciler
@@ -290,6 +294,8 @@ class Appliance {
     }
     // Server-side encryption (issue 9) through the key service opened above.
     options.key_service = key_service_.get();
+    s3_region_ = options.region;  // For SigV4 on /metrics (OpenAudit).
+    trusted_proxies_ = options.trusted_proxies;
     runtime_ = std::make_unique<core::s3::StoreRuntime>(reconciler_->live(), env_.clock());
     if (int rc = OpenSts(root, options); rc != 0) return rc;
     // The admin API verifies signatures exactly as S3 (same keys, region).
@@ -516,7 +522,13 @@ class Appliance {
                        {{"error", service.error().message()}});
       return 1;
     }
-    key_service_ = std::move(service).value();
+    // Key operations are an audit source (issue #11); those made before the
+    // audit targets open (create_keys below) are recorded when they do.
+    auto audited = std::make_unique<core::audit::AuditedKeyService>(
+        std::move(service).value(), env_, "coffer-serve",
+        config.address.empty() ? "in-process" : config.address);
+    audited_keys_ = audited.get();
+    key_service_ = std::move(audited);
     for (const std::string& name : create_keys) {
       auto made = key_service_->CreateKey(name);
       if (!made && made.error().code() != base::ErrorCode::kAlreadyExists) {
@@ -572,7 +584,7 @@ class Appliance {
   // durable spool under DATA/audit/, every request through the auditing
   // handler, changes applied from the repo drained from the store's outbox,
   // and /metrics. The deployment ID is made once and kept in DATA.
-  int OpenAudit() {
+  int OpenAudit(const RootCredentials& root) {
     auto id = LoadOrCreateSecretFile(flags_.data + "/deployment.id", [this] {
       return std::vector<std::string>{RandomString(env_.random(), 32, kSecretChars)};
     });
@@ -583,12 +595,25 @@ class Appliance {
     audit_peers_ = std::make_unique<posix::PosixAuditPeers>(io_);
     core::audit::AuditLogOptions audit_options;
     audit_options.deployment_id = id->first[0];
+    audit_options.state_dir = flags_.data + "/audit";  // Remembers each target's queue_dir.
     audit_ = std::make_unique<core::audit::AuditLog>(env_, *audit_peers_, audit_options);
     ReconcileAudit();
-    routes_.AddRoute(
-        "metrics", core::audit::MetricsHandler::Owns,
-        std::make_unique<core::audit::MetricsHandler>(
-            request_metrics_, *audit_, [this] { return reconciler_->live().Current(); }));
+    // /metrics also answers SigV4 requests by keys allowed admin:Prometheus,
+    // verified exactly as S3 verifies them (same keys, region, proxies).
+    auto metrics_access = core::audit::SignedMetricsAccess::Create(
+        env_, [this] { return reconciler_->live().Current(); },
+        core::s3::RootCredential{root.user, root.password}, s3_region_, trusted_proxies_);
+    if (!metrics_access) {
+      env_.log().Error("serve", "cannot start /metrics",
+                       {{"error", metrics_access.error().message()}});
+      return 1;
+    }
+    metrics_access_ = std::move(metrics_access).value();
+    if (audited_keys_ != nullptr) audited_keys_->Attach(*audit_);
+    routes_.AddRoute("metrics", core::audit::MetricsHandler::Owns,
+                     std::make_unique<core::audit::MetricsHandler>(
+                         request_metrics_, *audit_,
+                         [this] { return reconciler_->live().Current(); }, metrics_access_.get()));
     audit_handler_ =
         std::make_unique<core::audit::AuditHandler>(env_, routes_, *audit_, request_metrics_);
     return 0;
@@ -678,21 +703,47 @@ class Appliance {
   void WatchSignals() {
     signals_.async_wait([this](const boost::system::error_code& ec, int signo) {
       if (ec) return;
+      if (stopping_.exchange(true)) {
+        // A second signal: stop now. Acknowledged requests' audit entries are
+        // already durable in their spools, so exiting loses none of them.
+        env_.log().Warn("serve", "second signal: exiting now", {{"signal", std::to_string(signo)}});
+        std::_Exit(1);
+      }
       env_.log().Info("serve", "shutting down", {{"signal", std::to_string(signo)}});
-      stopping_ = true;
+      WatchSignals();  // Re-armed for a second signal.
+      StartShutdownWatchdog();
       reload_timer_.cancel();
       boost::asio::post(reconcile_strand_, [this] {
         reconcile_timer_.cancel();
         if (config_watch_) config_watch_->Stop();
       });
-      auto pending = std::make_shared<std::size_t>(servers_.size());
+      // INVARIANT: atomic. The listeners' drains finish on different I/O
+      // threads; a lost decrement here left io_ running forever (the audit
+      // retry timers alone keep it busy) and serve ignoring SIGTERM.
+      auto pending = std::make_shared<std::atomic<std::size_t>>(servers_.size());
       for (auto& s : servers_) {
         s->Shutdown([this, pending] {
-          if (--*pending == 0) io_.stop();
+          if (pending->fetch_sub(1) == 1) io_.stop();
         });
       }
     });
   }
+
+  // The backstop of a bounded shutdown: should anything still block the exit
+  // (a handler stuck in a peer call) well past the drain timeout, say so and
+  // exit. Nothing acknowledged is lost: audit entries are durable before
+  // their responses complete, and objects before they are acknowledged.
+  static void StartShutdownWatchdog() {
+    std::thread([] {
+      std::this_thread::sleep_for(kShutdownDeadline);
+      std::fprintf(stderr,
+                   "{\"level\":\"error\",\"component\":\"serve\",\"msg\":\"shutdown "
+                   "stalled; exiting\"}\n");
+      std::_Exit(1);
+    }).detach();
+  }
+  // The drain timeout (10 s) plus time for the workers to notice the stop.
+  static constexpr std::chrono::seconds kShutdownDeadline{20};
 
   // Hot reload: new files in the certs dir serve new connections; invalid
   // files keep the old certificates and log the error naming the file.
@@ -722,6 +773,10 @@ class Appliance {
   std::unique_ptr<core::audit::AuditLog> audit_;
   core::audit::RequestMetrics request_metrics_;
   std::unique_ptr<core::audit::AuditHandler> audit_handler_;
+  std::unique_ptr<core::audit::SignedMetricsAccess> metrics_access_;
+  core::audit::AuditedKeyService* audited_keys_ = nullptr;  // Owned by key_service_.
+  std::string s3_region_;
+  std::vector<std::string> trusted_proxies_;
   std::unique_ptr<core::storage::ErasureSet> objects_;
   std::shared_ptr<server::TlsContexts> tls_;
   std::vector<std::unique_ptr<server::HttpServer>> servers_;
@@ -741,7 +796,7 @@ class Appliance {
   std::unique_ptr<core::sts::OidcVerifier> oidc_;
   std::unique_ptr<env::Directory> ldap_directory_;
   std::unique_ptr<core::sts::DirectoryLdapAuthenticator> ldap_authenticator_;
-  bool stopping_ = false;
+  std::atomic<bool> stopping_{false};
 };
 
 }  // namespace

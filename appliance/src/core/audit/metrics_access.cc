@@ -58,8 +58,12 @@ base::Result<std::string> SignedMetricsAccess::Check(const HttpRequest& request)
     // SECURITY: no session context, so STS session keys answer InvalidToken.
     return s3::LookupCredential(snapshot.get(), impl_->root, access_key, now);
   };
+  // A scrape has no body: a signer that leaves out x-amz-content-sha256 (curl
+  // --aws-sigv4, SDKs signing for a non-S3 service) signed the empty body.
+  constexpr std::string_view kEmptySha256 =
+      "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
   COFFER_ASSIGN_OR_RETURN(auth::Authentication authn,
-                          impl_->verifier->Verify(request, lookup, now));
+                          impl_->verifier->VerifyBuffered(request, lookup, now, kEmptySha256));
   if (authn.kind == auth::AuthKind::kAnonymous) {
     return auth::MakeS3Error(auth::S3ErrorCode::kAccessDenied, "metrics need a signed request");
   }
