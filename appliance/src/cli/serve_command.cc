@@ -294,6 +294,7 @@ class Appliance {
     }
     // Server-side encryption (issue 9) through the key service opened above.
     options.key_service = key_service_.get();
+    if (!sse_master_key_.empty()) options.sse_master_key = sse_master_key_;
     s3_region_ = options.region;  // For SigV4 on /metrics (OpenAudit).
     trusted_proxies_ = options.trusted_proxies;
     runtime_ = std::make_unique<core::s3::StoreRuntime>(reconciler_->live(), env_.clock());
@@ -514,6 +515,7 @@ class Appliance {
         config.ca_file = file("ca_file");
         create_keys = ParseJsonStringList(field("create_keys"));
         if (!field("default_key").empty()) create_keys.push_back(field("default_key"));
+        sse_master_key_ = field("default_key");  // The SSE-S3 master key (README).
       }
     }
     auto service = cli::OpenKeyService(config, env_);
@@ -790,6 +792,7 @@ class Appliance {
   std::unique_ptr<core::reconcile::Reconciler> reconciler_;
   std::unique_ptr<core::s3::StoreRuntime> runtime_;
   std::unique_ptr<env::KeyService> key_service_;
+  std::string sse_master_key_;  // [key_service] default_key; empty: coffer-sse-s3.
   std::unique_ptr<KeyServiceProbe> key_probe_;  // INVARIANT: after key_service_ (stops first).
   std::unique_ptr<core::sts::StoreSessionRecorder> sts_recorder_;
   std::unique_ptr<env::DocumentFetcher> oidc_fetcher_;
