@@ -1,6 +1,7 @@
 #include "coffer/posix/kes_client.h"
 
 #include <algorithm>
+#include <mutex>
 #include <optional>
 #include <utility>
 
@@ -68,11 +69,91 @@ std::string Body(std::initializer_list<std::pair<const char*, std::string_view>>
 
 }  // namespace
 
+// One persistent TLS connection: its own io_context, so a call drives it to
+// completion on the calling thread with one deadline. Used by one call at a
+// time (it is either in the pool or held by a call).
+struct KesConnection {
+  net::io_context io;
+  beast::ssl_stream<beast::tcp_stream> stream;
+  beast::flat_buffer buffer;
+  explicit KesConnection(ssl::context& tls) : stream(io, tls) {}
+};
+
+// Where an exchange failed, for the error message and the retry decision.
+struct Exchange {
+  std::string stage;
+  beast::error_code error;
+  bool wrote = false;            // The request went out whole.
+  std::size_t answer_bytes = 0;  // Bytes of the answer read.
+};
+
+using Request = http::request<http::string_body>;
+using Response = http::response<http::string_body>;
+
 struct KesClient::Impl {
   KesClientOptions options;
   std::string host;
   std::string port;
   ssl::context tls{ssl::context::tls_client};
+
+  std::mutex mu;
+  std::vector<std::unique_ptr<KesConnection>> idle;  // Guarded by mu; most recent last.
+  SSL_SESSION* session = nullptr;                    // Guarded by mu; resumes handshakes.
+  std::uint64_t handshakes = 0;                      // Guarded by mu.
+  std::uint64_t resumed = 0;                         // Guarded by mu.
+
+  ~Impl() { SSL_SESSION_free(session); }
+
+  std::unique_ptr<KesConnection> TakeIdle() {
+    std::lock_guard lock(mu);
+    if (idle.empty()) return nullptr;
+    auto conn = std::move(idle.back());
+    idle.pop_back();
+    return conn;
+  }
+
+  void DropIdle() {
+    std::vector<std::unique_ptr<KesConnection>> dropped;
+    std::lock_guard lock(mu);
+    dropped.swap(idle);
+  }
+
+  void GiveBack(std::unique_ptr<KesConnection> conn) {
+    std::lock_guard lock(mu);
+    if (idle.size() < options.max_idle_connections) idle.push_back(std::move(conn));
+  }
+
+  // Remembers the connection's session for the next handshake (TLS 1.3 sends
+  // its tickets after the handshake, so this runs after a whole exchange).
+  void KeepSession(KesConnection& conn) {
+    SSL* ssl = conn.stream.native_handle();
+    // A copy: OpenSSL marks a connection's own session not resumable when
+    // the connection is freed without a TLS shutdown, as pooled ones are.
+    SSL_SESSION* held = SSL_get1_session(ssl);
+    SSL_SESSION* fresh = held != nullptr ? SSL_SESSION_dup(held) : nullptr;
+    SSL_SESSION_free(held);
+    std::lock_guard lock(mu);
+    ++handshakes;
+    if (SSL_session_reused(ssl) == 1) ++resumed;
+    if (fresh == nullptr || SSL_SESSION_is_resumable(fresh) != 1) {
+      SSL_SESSION_free(fresh);
+      return;
+    }
+    SSL_SESSION_free(session);
+    session = fresh;
+  }
+
+  void OfferSession(KesConnection& conn) {
+    std::lock_guard lock(mu);
+    if (session != nullptr) SSL_set_session(conn.stream.native_handle(), session);
+  }
+
+  // Sends `request` and reads the answer on an open connection.
+  void RunExchange(KesConnection& conn, const Request& request, Response& response, Exchange& x);
+  // Connects, handshakes and runs the exchange on a new connection; errors
+  // after resolving land in `x`.
+  base::Status Connect(KesConnection& conn, const Request& request, Response& response, Exchange& x,
+                       const std::string& where);
 };
 
 KesClient::KesClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -97,6 +178,8 @@ base::Result<std::unique_ptr<KesClient>> KesClient::Create(const KesClientOption
   impl->tls.set_options(ssl::context::no_sslv2 | ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
                         ssl::context::no_tlsv1_1);
   impl->tls.set_verify_mode(ssl::verify_peer);
+  // Sessions are kept by hand (Impl::KeepSession), one per client.
+  SSL_CTX_set_session_cache_mode(impl->tls.native_handle(), SSL_SESS_CACHE_OFF);
   if (impl->tls.load_verify_file(options.ca_file, ec); ec) {
     return base::InvalidArgument("key service CA file " + options.ca_file + ": " + ec.message());
   }
@@ -116,57 +199,102 @@ base::Result<std::unique_ptr<KesClient>> KesClient::Create(const KesClientOption
 base::Result<KesClient::Reply> KesClient::Call(std::string_view method, std::string_view path,
                                                std::string_view body) {
   const std::string where = "key service " + impl_->host + ":" + impl_->port;
-  net::io_context io;
-  beast::ssl_stream<beast::tcp_stream> stream(io, impl_->tls);
-  boost::system::error_code ec;
-  // SECURITY: the server's certificate must name the host (or IP) we dialled.
-  X509_VERIFY_PARAM* param = SSL_get0_param(stream.native_handle());
-  (void)net::ip::make_address(impl_->host, ec);
-  if (ec) {
-    SSL_set_tlsext_host_name(stream.native_handle(), impl_->host.c_str());
-    X509_VERIFY_PARAM_set1_host(param, impl_->host.c_str(), 0);
-  } else {
-    X509_VERIFY_PARAM_set1_ip_asc(param, impl_->host.c_str());
-  }
-  net::ip::tcp::resolver resolver(io);
-  auto endpoints = resolver.resolve(impl_->host, impl_->port, ec);
-  if (ec) return base::Unavailable(where + ": cannot resolve: " + ec.message());
-
-  http::request<http::string_body> request(http::string_to_verb(std::string(method)),
-                                           std::string(path), 11);
+  Request request(http::string_to_verb(std::string(method)), std::string(path), 11);
   request.set(http::field::host, impl_->host);
-  request.set(http::field::connection, "close");
   request.set(http::field::content_type, "application/json");
+  request.keep_alive(true);
   request.body() = std::string(body);
   request.prepare_payload();
-  http::response<http::string_body> response;
-  beast::flat_buffer buffer;
-  std::string stage = "connect";
-  beast::error_code result;
 
-  // One deadline for the whole exchange; the chain stops at the first error.
-  beast::get_lowest_layer(stream).expires_after(impl_->options.timeout);
-  beast::get_lowest_layer(stream).async_connect(
-      endpoints, [&](beast::error_code e, const net::ip::tcp::endpoint&) {
-        if ((result = e)) return;
-        stage = "TLS handshake";
-        stream.async_handshake(ssl::stream_base::client, [&](beast::error_code e2) {
-          if ((result = e2)) return;
-          stage = "request";
-          http::async_write(stream, request, [&](beast::error_code e3, std::size_t) {
-            if ((result = e3)) return;
-            stage = "response";
-            http::async_read(stream, buffer, response,
-                             [&](beast::error_code e4, std::size_t) { result = e4; });
-          });
-        });
-      });
-  io.run();
-  if (result) {
-    return base::Unavailable(where + ": " + stage + " failed: " + result.message());
+  // A pooled connection the server may have closed while it sat idle: if it
+  // fails before any answer arrived, the call goes again on a new connection
+  // (the server never saw a request it did not answer on a closed socket),
+  // and the other idle ones go too (a restarted server closed them all).
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    std::unique_ptr<KesConnection> conn = attempt == 0 ? impl_->TakeIdle() : nullptr;
+    const bool reused = conn != nullptr;
+    if (!reused) conn = std::make_unique<KesConnection>(impl_->tls);
+    Response response;
+    Exchange x;
+    if (reused) {
+      impl_->RunExchange(*conn, request, response, x);
+    } else {
+      COFFER_RETURN_IF_ERROR(impl_->Connect(*conn, request, response, x, where));
+    }
+    if (x.error) {
+      const bool stale = reused && x.answer_bytes == 0 && conn->buffer.size() == 0;
+      if (stale && attempt == 0) {
+        impl_->DropIdle();
+        continue;
+      }
+      return base::Unavailable(where + ": " + x.stage + " failed: " + x.error.message());
+    }
+    if (!reused) impl_->KeepSession(*conn);
+    Reply reply{response.result_int(), std::move(response.body())};
+    if (response.keep_alive()) {
+      impl_->GiveBack(std::move(conn));
+    } else {
+      boost::system::error_code ec;
+      beast::get_lowest_layer(conn->stream).socket().close(ec);
+    }
+    return reply;
   }
-  beast::get_lowest_layer(stream).socket().close(ec);
-  return Reply{response.result_int(), std::move(response.body())};
+  return base::Unavailable(where + ": the connection closed twice");
+}
+
+void KesClient::Impl::RunExchange(KesConnection& conn, const Request& request, Response& response,
+                                  Exchange& x) {
+  beast::get_lowest_layer(conn.stream).expires_after(options.timeout);
+  x.stage = "request";
+  http::async_write(conn.stream, request, [&](beast::error_code e, std::size_t) {
+    if ((x.error = e)) return;
+    x.wrote = true;
+    x.stage = "response";
+    http::async_read(conn.stream, conn.buffer, response, [&](beast::error_code e2, std::size_t n) {
+      x.error = e2;
+      x.answer_bytes = n;
+    });
+  });
+  conn.io.restart();
+  conn.io.run();
+}
+
+base::Status KesClient::Impl::Connect(KesConnection& conn, const Request& request,
+                                      Response& response, Exchange& x, const std::string& where) {
+  boost::system::error_code ec;
+  // SECURITY: the server's certificate must name the host (or IP) we dialled.
+  SSL* ssl = conn.stream.native_handle();
+  X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+  (void)net::ip::make_address(host, ec);
+  if (ec) {
+    SSL_set_tlsext_host_name(ssl, host.c_str());
+    X509_VERIFY_PARAM_set1_host(param, host.c_str(), 0);
+  } else {
+    X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str());
+  }
+  OfferSession(conn);
+  net::ip::tcp::resolver resolver(conn.io);
+  auto endpoints = resolver.resolve(host, port, ec);
+  if (ec) return base::Unavailable(where + ": cannot resolve: " + ec.message());
+  // One deadline for connect and handshake, another for the exchange.
+  beast::get_lowest_layer(conn.stream).expires_after(options.timeout);
+  x.stage = "connect";
+  beast::get_lowest_layer(conn.stream)
+      .async_connect(endpoints, [&](beast::error_code e, const net::ip::tcp::endpoint&) {
+        if ((x.error = e)) return;
+        x.stage = "TLS handshake";
+        conn.stream.async_handshake(ssl::stream_base::client,
+                                    [&](beast::error_code e2) { x.error = e2; });
+      });
+  conn.io.run();
+  if (x.error) return base::Ok();
+  RunExchange(conn, request, response, x);
+  return base::Ok();
+}
+
+KesClient::PoolStats KesClient::pool_stats() const {
+  std::lock_guard lock(impl_->mu);
+  return PoolStats{impl_->idle.size(), impl_->handshakes, impl_->resumed};
 }
 
 base::Error KesClient::ErrorFor(std::string_view api, const Reply& reply, std::string_view where) {

@@ -1,9 +1,13 @@
 #pragma once
 // KesClient: env::KeyService over a KES-compatible server (`coffer kms serve`
-// or MinIO's KES) with mutual TLS. Each call opens one TLS connection to the
-// server, presents the client certificate, verifies the server against the
-// CA file (and its name or IP address), sends one JSON request and reads the
-// answer, all within one deadline.
+// or MinIO's KES) with mutual TLS. A call takes an idle keep-alive connection
+// from a small pool, or opens one: TLS with the client certificate, the
+// server verified against the CA file (and its name or IP address), resuming
+// the last TLS session when the server allows; then one JSON request and its
+// answer, within one deadline. Connections the server keeps open go back to
+// the pool (at most max_idle_connections stay idle; more calls at once open
+// more connections and close the surplus). A pooled connection found closed
+// before any answer is replaced once, transparently.
 //
 // Errors, as the seam promises: the server unreachable, refusing the TLS
 // handshake, timing out or answering 5xx -> kUnavailable; 403 ->
@@ -11,7 +15,9 @@
 // -> kAlreadyExists; 400 from decrypt/rewrap -> kDataLoss; other 400 ->
 // kInvalidArgument. Messages name the server and the call, never key bytes.
 //
-// Thread-safe: calls share only the immutable TLS context.
+// Thread-safe: calls share the immutable TLS context and the pool (a mutex
+// held only to take or return a connection); a connection serves one call at
+// a time.
 
 #include <chrono>
 #include <memory>
@@ -29,7 +35,8 @@ struct KesClientOptions {
   std::string client_cert_file;             // PEM certificate (chain) presented to the server.
   std::string client_key_file;              // Its PEM private key.
   std::string ca_file;                      // PEM CA(s) the server's certificate must chain to.
-  std::chrono::milliseconds timeout{5000};  // For one whole call.
+  std::chrono::milliseconds timeout{5000};  // For connecting, and for each exchange.
+  std::size_t max_idle_connections = 8;     // Kept open between calls.
 };
 
 class KesClient final : public env::KeyService {
@@ -63,6 +70,15 @@ class KesClient final : public env::KeyService {
 
   // The HTTP status of a failed call as the seam's error (see above).
   static base::Error ErrorFor(std::string_view api, const Reply& reply, std::string_view where);
+
+  // For tests and benchmarks: idle connections now, full TLS handshakes made
+  // so far and how many of them resumed a session.
+  struct PoolStats {
+    std::size_t idle = 0;
+    std::uint64_t handshakes = 0;
+    std::uint64_t resumed = 0;
+  };
+  PoolStats pool_stats() const;
 
  private:
   struct Impl;
