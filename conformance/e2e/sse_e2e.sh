@@ -159,10 +159,35 @@ case_bucket_default() {
     aws_ s3api get-bucket-encryption --bucket sse-default
 }
 
+# A key made by `coffer kms create --keys DATA/kms` (the in-process store,
+# root key DATA/kms.key) while coffer serve runs: usable at once, and a
+# rotation made the same way is used for new objects while old ones read.
+case_cli_key_while_serving() {
+  local out
+  out=$(bounded 30 "$COFFER_BIN" kms create e2e-late --keys "$work/data/kms" 2>&1) ||
+    fail "kms create --keys: $out"
+  assert_contains "created" "$out" "kms create --keys"
+  make_file late.txt 70000
+  aws_ s3 cp late.txt "s3://$BUCKET/late.txt" --sse aws:kms --sse-kms-key-id e2e-late >/dev/null
+  aws_ s3 cp "s3://$BUCKET/late.txt" back.txt >/dev/null
+  assert_files_equal late.txt back.txt "SSE-KMS under a key created beside the server"
+  out=$(bounded 30 "$COFFER_BIN" kms rotate e2e-late --keys "$work/data/kms" 2>&1) ||
+    fail "kms rotate --keys: $out"
+  assert_contains "version 2" "$out" "kms rotate --keys"
+  out=$(bounded 30 "$COFFER_BIN" kms list --keys "$work/data/kms" 2>&1)
+  assert_contains $'e2e-late\t2' "$out" "kms list --keys"
+  aws_ s3 cp late.txt "s3://$BUCKET/late2.txt" --sse aws:kms --sse-kms-key-id e2e-late >/dev/null
+  aws_ s3 cp "s3://$BUCKET/late.txt" back.txt >/dev/null
+  assert_files_equal late.txt back.txt "version 1 object after a rotation beside the server"
+  aws_ s3 cp "s3://$BUCKET/late2.txt" back.txt >/dev/null
+  assert_files_equal late.txt back.txt "object written after the rotation"
+}
+
 run_case sse_s3 case_sse_s3
 run_case sse_kms case_sse_kms
 run_case sse_c case_sse_c
 run_case multipart case_multipart
 run_case copy_s3_to_kms case_copy_s3_to_kms
 run_case bucket_default case_bucket_default
+run_case cli_key_while_serving case_cli_key_while_serving
 e2e_finish

@@ -7,7 +7,13 @@
 //     JSON line per call (stdout or --audit-log).
 //   coffer kms create|delete|rotate NAME, list [PATTERN], status
 //     against a server (--server HOST:PORT --client-cert --client-key --ca) or
-//     a local keys dir (--keys DIR; do not use while a server runs on it).
+//     a local keys dir (--keys DIR: a `kms serve` keys dir, or the appliance's
+//     in-process store DATA/kms whose root key is DATA/kms.key). A server
+//     running on that dir (`coffer serve`, `coffer kms serve`) sees the change
+//     at once when a call needs the key, and within a few seconds otherwise.
+//   coffer kms prune NAME --keys DIR
+//     destroys every version of NAME but the newest (after `coffer kms rewrap`);
+//     what they sealed never opens again.
 //   coffer kms identity CERT
 //     prints the KES identity of a certificate (hex SHA-256 of its public key).
 
@@ -83,6 +89,8 @@ void AddServiceFlags(po::options_description& desc, KeyServiceConfig& c) {
       "client-key", po::value(&c.client_key_file), "its private key (PEM)")(
       "ca", po::value(&c.ca_file), "CA (PEM) the server's certificate chains to")(
       "keys", po::value(&c.keys_dir), "local keys dir (local mode)")(
+      "root-key", po::value(&c.root_key_file),
+      "root key of --keys (default DIR/root.key, else DIR.key as `coffer serve` keeps it)")(
       "seal-key", po::value(&c.seal_key_file), "seal.key that opens a sealed root.key");
 }
 
@@ -167,6 +175,14 @@ int Serve(const ServeFlags& flags, env::LogLevel level) {
     if (ec) return;
     (*server)->Shutdown([&io] { io.stop(); });
   });
+  // Re-reads the keys dir every few seconds (keys made with `coffer kms
+  // create --keys` while this server runs); the report only logs trouble.
+  KeyServiceProbe refresher(
+      **store,
+      [&log](bool ready, const std::string& reason) {
+        if (!ready) log.Warn("kms", "key store", {{"error", reason}});
+      },
+      std::chrono::seconds(2));
   std::thread second([&io] { io.run(); });
   io.run();
   second.join();
@@ -220,7 +236,15 @@ int RunClientVerb(const std::string& verb, const Args& args, bool needs_name,
                  verb.c_str());
     return 2;
   }
-  config.root_key_file = config.keys_dir + "/root.key";
+  if (config.root_key_file.empty()) {
+    // `kms serve` keeps DIR/root.key; `coffer serve` keeps DATA/kms.key beside
+    // DATA/kms. Only a store that has neither gets a new root key.
+    struct stat st {};
+    const std::string beside = config.keys_dir + ".key";
+    const bool serve_layout = ::stat((config.keys_dir + "/root.key").c_str(), &st) != 0 &&
+                              ::stat(beside.c_str(), &st) == 0;
+    config.root_key_file = serve_layout ? beside : config.keys_dir + "/root.key";
+  }
   config.create_root_key = verb == "create";
   boost::asio::io_context io;
   posix::PosixEnv env(io, env::LogLevel::kWarn);
@@ -329,6 +353,14 @@ KeyServiceProbe::~KeyServiceProbe() {
 }
 
 void KeyServiceProbe::ProbeOnce() {
+  // An in-process store re-reads its drive, so keys made, rotated or deleted
+  // by `coffer kms ... --keys` while this process runs are seen here.
+  if (auto* local = dynamic_cast<core::kms::LocalKeyService*>(&service_)) {
+    if (auto refreshed = local->Refresh(); !refreshed.has_value()) {
+      report_(false, "cannot re-read the key store: " + refreshed.error().message());
+      return;
+    }
+  }
   auto status = service_.Status();
   if (!status.has_value()) {
     report_(false, status.error().message());
@@ -341,7 +373,8 @@ void KeyServiceProbe::ProbeOnce() {
 
 int RunKms(const Args& args) {
   static constexpr char kUsage[] =
-      "usage: coffer kms serve|create|delete|list|rotate|rewrap|status|identity [options]\n";
+      "usage: coffer kms serve|create|delete|list|rotate|rewrap|prune|status|identity "
+      "[options]\n";
   if (args.empty()) {
     std::fputs(kUsage, stderr);
     return 2;
@@ -362,6 +395,21 @@ int RunKms(const Args& args) {
       auto done = verb == "create" ? ks.CreateKey(name) : ks.DeleteKey(name);
       if (!done) return Fail(verb, done.error());
       std::printf("%s: %s\n", name.c_str(), verb == "create" ? "created" : "deleted");
+      return 0;
+    });
+  }
+  if (verb == "prune") {
+    return RunClientVerb(verb, rest, true, [](env::KeyService& ks, const std::string& name) {
+      auto* local = dynamic_cast<core::kms::LocalKeyService*>(&ks);
+      if (local == nullptr) {
+        std::fprintf(stderr,
+                     "coffer kms prune: works on a keys dir (--keys DIR), on the key service's "
+                     "host; KES's API has no such call\n");
+        return 2;
+      }
+      auto info = local->PruneOldVersions(name);
+      if (!info) return Fail("prune", info.error());
+      std::printf("%s: versions before %u destroyed\n", info->name.c_str(), info->latest_version);
       return 0;
     });
   }

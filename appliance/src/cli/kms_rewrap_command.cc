@@ -7,7 +7,9 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include "coffer/core/kms/local_key_service.h"
 #include "coffer/core/sse/engine.h"
+#include "coffer/core/sse/metadata.h"
 #include "coffer/core/sse/rewrap.h"
 #include "coffer/core/storage/erasure_set.h"
 #include "coffer/posix/posix_env.h"
@@ -22,12 +24,15 @@ int RunKmsRewrap(const Args& args) {
   std::string data = "./coffer-data";
   std::string bucket;
   int drives = kDefaultDriveCount;
+  bool verbose = false;
   KeyServiceConfig config;
   po::options_description desc("coffer kms rewrap");
   desc.add_options()("data", po::value(&data)->default_value(data),
                      "data folder whose drive1..N hold the objects")(
       "drives", po::value(&drives)->default_value(drives), "number of drives in the set")(
       "bucket", po::value(&bucket), "only this bucket (default: every bucket)")(
+      "verbose", po::bool_switch(&verbose),
+      "print each version rewritten, with its key and key versions when known")(
       "server", po::value(&config.address), "KES server HOST:PORT (default: in-process store)")(
       "client-cert", po::value(&config.client_cert_file), "client certificate (PEM)")(
       "client-key", po::value(&config.client_key_file), "its private key (PEM)")(
@@ -67,7 +72,23 @@ int RunKmsRewrap(const Args& args) {
     std::fprintf(stderr, "coffer kms rewrap: %s\n", engine.error().ToString().c_str());
     return 1;
   }
-  auto report = core::sse::RewrapObjects(**set, **engine, **service, bucket);
+  core::sse::RewrapObserver observer;
+  if (verbose) {
+    observer = [](const core::storage::ObjectInfo& v, const core::sse::Metadata& before,
+                  const core::sse::Metadata& after) {
+      // Versions are readable in ciphertexts of Coffer's own key service; a
+      // foreign KES's are opaque ("?").
+      auto version = [](const std::string& ciphertext) {
+        auto n = core::kms::LocalKeyService::CiphertextVersion(ciphertext);
+        return n.has_value() ? "v" + std::to_string(*n) : std::string("?");
+      };
+      std::printf("%s/%s?versionId=%s: %s %s -> %s\n", v.bucket.c_str(), v.key.c_str(),
+                  v.version_id.c_str(), after.key_name.c_str(),
+                  version(before.data_key_ciphertext).c_str(),
+                  version(after.data_key_ciphertext).c_str());
+    };
+  }
+  auto report = core::sse::RewrapObjects(**set, **engine, **service, bucket, observer);
   if (!report) {
     std::fprintf(stderr, "coffer kms rewrap: %s\n", report.error().ToString().c_str());
     return 1;

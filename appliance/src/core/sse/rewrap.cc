@@ -10,7 +10,8 @@ std::string Where(const storage::ObjectInfo& v) {
 }
 
 void RewrapVersion(storage::ErasureSet& set, const Engine& engine, env::KeyService& key_service,
-                   const storage::ObjectInfo& v, RewrapReport& report) {
+                   const storage::ObjectInfo& v, const RewrapObserver& observer,
+                   RewrapReport& report) {
   if (v.delete_marker) return;
   ++report.versions;
   if (!IsSseRecord(v.encryption)) return;
@@ -40,12 +41,14 @@ void RewrapVersion(storage::ErasureSet& set, const Engine& engine, env::KeyServi
     return;
   }
   ++report.rewrapped;
+  if (observer) observer(v, *metadata, **rewrapped);
 }
 
 }  // namespace
 
 base::Result<RewrapReport> RewrapObjects(storage::ErasureSet& set, const Engine& engine,
-                                         env::KeyService& key_service, std::string_view bucket) {
+                                         env::KeyService& key_service, std::string_view bucket,
+                                         const RewrapObserver& observer) {
   std::vector<std::string> buckets;
   if (bucket.empty()) {
     COFFER_ASSIGN_OR_RETURN(auto all, set.ListBuckets());
@@ -59,7 +62,8 @@ base::Result<RewrapReport> RewrapObjects(storage::ErasureSet& set, const Engine&
     storage::ListVersionsOptions options;
     for (;;) {
       COFFER_ASSIGN_OR_RETURN(auto page, set.ListObjectVersions(name, options));
-      for (const auto& v : page.versions) RewrapVersion(set, engine, key_service, v, report);
+      for (const auto& v : page.versions)
+        RewrapVersion(set, engine, key_service, v, observer, report);
       if (!page.is_truncated) break;
       options.key_marker = page.next_key_marker;
       options.version_id_marker = page.next_version_id_marker;

@@ -7,6 +7,7 @@
 // and are skipped. Backs `coffer kms rewrap`.
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,11 +29,19 @@ struct RewrapReport {
   std::vector<std::string> failures;
 };
 
+// Told of each version whose record was rewritten: the version as listed and
+// its record before and after (key names and data-key ciphertexts, no key
+// bytes in the clear).
+using RewrapObserver = std::function<void(const storage::ObjectInfo& version,
+                                          const Metadata& before, const Metadata& after)>;
+
 // Rewraps the objects of `bucket` (every bucket when empty). Returns the
 // report; an error only when listing fails (kNotFound for a missing bucket).
 // Not thread-safe with itself; safe against concurrent S3 traffic (a record
-// rewritten meanwhile is left alone and counted as skipped).
+// rewritten meanwhile is left alone and counted as skipped). `observer`, when
+// set, is called on this thread for every version rewritten.
 base::Result<RewrapReport> RewrapObjects(storage::ErasureSet& set, const Engine& engine,
-                                         env::KeyService& key_service, std::string_view bucket);
+                                         env::KeyService& key_service, std::string_view bucket,
+                                         const RewrapObserver& observer = {});
 
 }  // namespace coffer::core::sse
