@@ -31,6 +31,7 @@
 #include "coffer/core/audit/metrics.h"
 #include "coffer/core/audit/metrics_access.h"
 #include "coffer/core/health.h"
+#include "coffer/core/reconcile/bucket_sync.h"
 #include "coffer/core/router.h"
 #include "coffer/core/s3/api.h"
 #include "coffer/core/s3/store_runtime.h"
@@ -406,31 +407,8 @@ class Appliance {
   // versioning it asks for (versioning cannot be turned off once on: a repo
   // that says false suspends it).
   void SyncRepoBuckets() {
-    auto snapshot = reconciler_->live().Current();
-    if (snapshot == nullptr) return;
-    for (const state::BucketEntry* b : snapshot->Buckets()) {
-      auto info = objects_->GetBucketInfo(b->name);
-      if (!info.has_value()) {
-        if (auto made = objects_->MakeBucket(b->name); !made.has_value()) {
-          env_.log().Error("serve", "cannot create repo bucket",
-                           {{"bucket", b->name}, {"error", made.error().message()}});
-          continue;
-        }
-        info = objects_->GetBucketInfo(b->name);
-        if (!info.has_value()) continue;
-        env_.log().Info("serve", "created repo bucket", {{"bucket", b->name}});
-      }
-      using core::storage::VersioningState;
-      const VersioningState want = b->versioning ? VersioningState::kEnabled
-                                   : info->versioning == VersioningState::kUnversioned
-                                       ? VersioningState::kUnversioned
-                                       : VersioningState::kSuspended;
-      if (want != info->versioning) {
-        if (auto set = objects_->SetBucketVersioning(b->name, want); !set.has_value()) {
-          env_.log().Error("serve", "cannot set repo bucket versioning",
-                           {{"bucket", b->name}, {"error", set.error().message()}});
-        }
-      }
+    if (auto snapshot = reconciler_->live().Current()) {
+      core::reconcile::SyncBuckets(*snapshot, *objects_, env_.log());
     }
   }
 
