@@ -148,6 +148,11 @@ base::Result<std::size_t> EncryptingSource::SealPackage(std::byte* package) {
 // ---------------------------------------------------------------------------
 // DecryptingSink
 
+// Plaintext collects in a stage of up to this many bytes before it goes to
+// the sink, so the response sees writes as large as the stored ones instead
+// of one per 64 KiB package (each sink write may be a trip to the network).
+constexpr std::size_t kStageBytes = 8 * kPackagePlaintextBytes;
+
 struct DecryptingSink::State {
   const Engine::Primitives& primitives;
   base::Secret object_key;
@@ -158,6 +163,9 @@ struct DecryptingSink::State {
   EVP_CIPHER_CTX* ctx = nullptr;
   std::vector<std::byte> buffer = std::vector<std::byte>(kPackageBytes);
   std::size_t filled = 0;
+  // Verified plaintext not yet written to `out`: stage[0, staged).
+  std::vector<std::byte> stage = std::vector<std::byte>();
+  std::size_t staged = 0;
   // The stored offset of the next byte expected, and the end of the plan.
   std::uint64_t position = 0;
   std::uint64_t end = 0;
@@ -191,6 +199,9 @@ base::Result<std::unique_ptr<DecryptingSink>> DecryptingSink::Create(
   if (state->ctx == nullptr) return base::Internal("sse: OpenSSL cannot allocate a context");
   state->position = plan.ciphertext_offset;
   state->end = plan.ciphertext_offset + plan.ciphertext_length;
+  // Room for one package at least, and no more than the range needs.
+  state->stage.resize(static_cast<std::size_t>(
+      std::clamp<std::uint64_t>(plan.ciphertext_length, kPackagePlaintextBytes, kStageBytes)));
   COFFER_ASSERT(state->end <= layout.ciphertext_bytes());
   return std::unique_ptr<DecryptingSink>(new DecryptingSink(std::move(state)));
 }
@@ -229,6 +240,18 @@ base::Status DecryptingSink::Write(std::span<const std::byte> data) {
       return opened;
     }
   }
+  return Flush();
+}
+
+base::Status DecryptingSink::Flush() {
+  State& s = *state_;
+  if (s.staged == 0) return base::Ok();
+  const std::size_t n = s.staged;
+  s.staged = 0;
+  if (base::Status written = s.out.Write({s.stage.data(), n}); !written.has_value()) {
+    s.failed = true;
+    return written;
+  }
   return base::Ok();
 }
 
@@ -260,8 +283,9 @@ base::Status DecryptingSink::OpenPackage(std::span<const std::byte> package) {
   unsigned char nonce[kNonceBytes];
   MakeNonce(s.stream_id, sequence, nonce);
   const std::byte* body_in = header + kPackageHeaderBytes;
-  // In place when the package sits in the buffer; out of place otherwise.
-  std::byte* body = s.buffer.data() + kPackageHeaderBytes;
+  // Decrypted straight into the stage, after what it holds already.
+  if (s.staged + payload > s.stage.size()) COFFER_RETURN_IF_ERROR(Flush());
+  std::byte* body = s.stage.data() + s.staged;
   unsigned char tag[kTagBytes];
   std::memcpy(tag, body_in + payload, kTagBytes);
   int len = 0;
@@ -285,7 +309,10 @@ base::Status DecryptingSink::OpenPackage(std::span<const std::byte> package) {
   s.position += size;
   s.filled = 0;
   if (want_begin < want_end) {
-    return s.out.Write({body + (want_begin - first), want_end - want_begin});
+    // Only the planned part of the package stays staged (the first and last
+    // package of a range may hold bytes outside it).
+    if (want_begin != first) std::memmove(body, body + (want_begin - first), want_end - want_begin);
+    s.staged += want_end - want_begin;
   }
   return base::Ok();
 }
@@ -293,6 +320,7 @@ base::Status DecryptingSink::OpenPackage(std::span<const std::byte> package) {
 base::Status DecryptingSink::Finish() {
   const State& s = *state_;
   if (s.failed) return base::DataLoss("sse: the object failed to decrypt");
+  COFFER_RETURN_IF_ERROR(Flush());  // Write() flushes; nothing should be left.
   if (s.position != s.end || s.filled != 0) {
     return base::DataLoss("sse: the stored object ended " + std::to_string(s.end - s.position) +
                           " bytes early");

@@ -75,6 +75,9 @@ class EncryptingSource final : public storage::BodySource {
 // decrypts each package as soon as it is complete, and writes exactly the
 // planned plaintext range to `out`.
 //
+// Plaintext reaches `out` at the end of each Write() (or sooner, every 512
+// KiB), as one write per call rather than one per package.
+//
 // SECURITY: no byte of a package reaches `out` before its tag verified, and
 // every package header must match what the layout predicts at that position
 // (version, algorithm, final flag, payload size, and the same stream id as
@@ -105,8 +108,10 @@ class DecryptingSink final : public storage::ObjectSink {
   struct State;
   explicit DecryptingSink(std::unique_ptr<State> state);
   // Checks and decrypts one whole stored package (in the buffer, or straight
-  // from the caller's bytes) and emits its planned plaintext.
+  // from the caller's bytes) and stages its planned plaintext.
   base::Status OpenPackage(std::span<const std::byte> package);
+  // Writes the staged plaintext to `out` (every Write() ends with it).
+  base::Status Flush();
   std::unique_ptr<State> state_;
 };
 
