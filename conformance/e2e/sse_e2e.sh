@@ -161,7 +161,8 @@ case_bucket_default() {
 
 # A key made by `coffer kms create --keys DATA/kms` (the in-process store,
 # root key DATA/kms.key) while coffer serve runs: usable at once, and a
-# rotation made the same way is used for new objects while old ones read.
+# rotation made the same way is used for new objects (seen by `coffer kms
+# rewrap --verbose`, which then re-seals the old one) while old ones read.
 case_cli_key_while_serving() {
   local out
   out=$(bounded 30 "$COFFER_BIN" kms create e2e-late --keys "$work/data/kms" 2>&1) ||
@@ -176,11 +177,22 @@ case_cli_key_while_serving() {
   assert_contains "version 2" "$out" "kms rotate --keys"
   out=$(bounded 30 "$COFFER_BIN" kms list --keys "$work/data/kms" 2>&1)
   assert_contains $'e2e-late\t2' "$out" "kms list --keys"
+  sleep 3  # The server re-reads its store every 2 s.
   aws_ s3 cp late.txt "s3://$BUCKET/late2.txt" --sse aws:kms --sse-kms-key-id e2e-late >/dev/null
   aws_ s3 cp "s3://$BUCKET/late.txt" back.txt >/dev/null
   assert_files_equal late.txt back.txt "version 1 object after a rotation beside the server"
   aws_ s3 cp "s3://$BUCKET/late2.txt" back.txt >/dev/null
   assert_files_equal late.txt back.txt "object written after the rotation"
+  # The server sealed the new object under version 2, the old one under 1:
+  # a rewrap (in-process store, beside the running server) shows both.
+  out=$(bounded 120 "$COFFER_BIN" kms rewrap --data "$work/data" --bucket "$BUCKET" --verbose 2>&1) ||
+    fail "kms rewrap: $out"
+  grep -q "^$BUCKET/late2.txt?versionId=.*: e2e-late v2 -> v2$" <<<"$out" ||
+    fail "object written after the rotation is not under version 2: $out"
+  grep -q "^$BUCKET/late.txt?versionId=.*: e2e-late v1 -> v2$" <<<"$out" ||
+    fail "object written before the rotation: $out"
+  aws_ s3 cp "s3://$BUCKET/late.txt" back.txt >/dev/null
+  assert_files_equal late.txt back.txt "rewrapped object"
 }
 
 run_case sse_s3 case_sse_s3

@@ -23,10 +23,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <csignal>
 #include <cstdio>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -55,6 +58,10 @@ namespace coffer::cli {
 namespace {
 
 constexpr std::string_view kRootPrefix = "coffer-kms-root-v1:";
+// How soon a server sees keys changed by `coffer kms ... --keys` beside it
+// (a key or version a call needs is read at once; this covers rotations,
+// deletions and prunes).
+constexpr std::chrono::seconds kStoreRefreshInterval{2};
 
 int Fail(std::string_view verb, const base::Error& error) {
   std::fprintf(stderr, "coffer kms %.*s: %s\n", static_cast<int>(verb.size()), verb.data(),
@@ -110,6 +117,83 @@ base::Result<std::string> SpkiIdentity(const std::string& cert_file) {
   OPENSSL_free(der);
   return hex;
 }
+
+// Calls store.Refresh() every `interval` on its own thread (a store on disk
+// may be changed by `coffer kms ... --keys` while a server runs on it);
+// failures go to `warn`. The destructor stops and joins the thread.
+class StoreRefresher {
+ public:
+  StoreRefresher(core::kms::LocalKeyService& store, std::chrono::milliseconds interval,
+                 std::function<void(const std::string&)> warn)
+      : store_(store), interval_(interval), warn_(std::move(warn)) {
+    thread_ = std::thread([this] {
+      std::unique_lock lock(mu_);
+      while (!cv_.wait_for(lock, interval_, [this] { return stop_; })) {
+        lock.unlock();
+        if (auto done = store_.Refresh(); !done.has_value()) warn_(done.error().message());
+        lock.lock();
+      }
+    });
+  }
+  ~StoreRefresher() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  StoreRefresher(const StoreRefresher&) = delete;
+  StoreRefresher& operator=(const StoreRefresher&) = delete;
+
+ private:
+  core::kms::LocalKeyService& store_;
+  std::chrono::milliseconds interval_;
+  std::function<void(const std::string&)> warn_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+// The in-process store of a long-running process (`coffer serve`), kept in
+// step with its drive by a StoreRefresher; every call goes to the store.
+class RefreshingKeyService final : public env::KeyService {
+ public:
+  RefreshingKeyService(std::unique_ptr<core::kms::LocalKeyService> store, env::Env& env)
+      : store_(std::move(store)),
+        refresher_(*store_, kStoreRefreshInterval, [&env](const std::string& error) {
+          env.log().Warn("kms", "cannot re-read the key store", {{"error", error}});
+        }) {}
+  base::Status CreateKey(std::string_view name) override { return store_->CreateKey(name); }
+  base::Status DeleteKey(std::string_view name) override { return store_->DeleteKey(name); }
+  base::Result<std::vector<env::KeyInfo>> ListKeys(std::string_view pattern) override {
+    return store_->ListKeys(pattern);
+  }
+  base::Result<env::DataKey> GenerateKey(std::string_view name, std::string_view context) override {
+    return store_->GenerateKey(name, context);
+  }
+  base::Result<base::Secret> Decrypt(std::string_view name, std::string_view ciphertext,
+                                     std::string_view context) override {
+    return store_->Decrypt(name, ciphertext, context);
+  }
+  base::Result<std::string> Encrypt(std::string_view name, std::string_view plaintext,
+                                    std::string_view context) override {
+    return store_->Encrypt(name, plaintext, context);
+  }
+  base::Result<env::KeyInfo> RotateKey(std::string_view name) override {
+    return store_->RotateKey(name);
+  }
+  base::Result<std::string> Rewrap(std::string_view name, std::string_view ciphertext,
+                                   std::string_view context) override {
+    return store_->Rewrap(name, ciphertext, context);
+  }
+  base::Result<env::KeyServiceStatus> Status() override { return store_->Status(); }
+
+ private:
+  std::unique_ptr<core::kms::LocalKeyService> store_;
+  StoreRefresher refresher_;  // INVARIANT: after store_ (stops first).
+};
 
 struct ServeFlags {
   std::string address = "127.0.0.1:7373";
@@ -177,12 +261,9 @@ int Serve(const ServeFlags& flags, env::LogLevel level) {
   });
   // Re-reads the keys dir every few seconds (keys made with `coffer kms
   // create --keys` while this server runs); the report only logs trouble.
-  KeyServiceProbe refresher(
-      **store,
-      [&log](bool ready, const std::string& reason) {
-        if (!ready) log.Warn("kms", "key store", {{"error", reason}});
-      },
-      std::chrono::seconds(2));
+  StoreRefresher refresher(**store, kStoreRefreshInterval, [&log](const std::string& error) {
+    log.Warn("kms", "cannot re-read the key store", {{"error", error}});
+  });
   std::thread second([&io] { io.run(); });
   io.run();
   second.join();
@@ -246,6 +327,7 @@ int RunClientVerb(const std::string& verb, const Args& args, bool needs_name,
     config.root_key_file = serve_layout ? beside : config.keys_dir + "/root.key";
   }
   config.create_root_key = verb == "create";
+  config.refresh_store = false;  // One call and gone; prune needs the store itself.
   boost::asio::io_context io;
   posix::PosixEnv env(io, env::LogLevel::kWarn);
   auto service = OpenKeyService(config, env);
@@ -326,6 +408,10 @@ base::Result<std::unique_ptr<env::KeyService>> OpenKeyService(const KeyServiceCo
   COFFER_ASSIGN_OR_RETURN(
       auto store, core::kms::LocalKeyService::Open(
                       env, {config.keys_dir, std::move(root), VersionLine(), "in-process"}));
+  if (config.refresh_store) {
+    return std::unique_ptr<env::KeyService>(
+        std::make_unique<RefreshingKeyService>(std::move(store), env));
+  }
   return std::unique_ptr<env::KeyService>(std::move(store));
 }
 
@@ -353,14 +439,6 @@ KeyServiceProbe::~KeyServiceProbe() {
 }
 
 void KeyServiceProbe::ProbeOnce() {
-  // An in-process store re-reads its drive, so keys made, rotated or deleted
-  // by `coffer kms ... --keys` while this process runs are seen here.
-  if (auto* local = dynamic_cast<core::kms::LocalKeyService*>(&service_)) {
-    if (auto refreshed = local->Refresh(); !refreshed.has_value()) {
-      report_(false, "cannot re-read the key store: " + refreshed.error().message());
-      return;
-    }
-  }
   auto status = service_.Status();
   if (!status.has_value()) {
     report_(false, status.error().message());

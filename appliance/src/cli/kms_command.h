@@ -44,6 +44,10 @@ struct KeyServiceConfig {
   std::string root_key_file;
   std::string seal_key_file;
   bool create_root_key = true;
+  // In-process store only: re-read it from disk every 2 s on a thread of its
+  // own, so keys changed by `coffer kms ... --keys DIR` while this process
+  // runs are seen (servers). One-shot CLI verbs turn it off.
+  bool refresh_store = true;
 };
 
 // Opens the key service `config` names. `env` must outlive it.

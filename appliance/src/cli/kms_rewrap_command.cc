@@ -50,6 +50,7 @@ int RunKmsRewrap(const Args& args) {
   if (config.root_key_file.empty()) config.root_key_file = data + "/kms.key";
   // Rotation never creates a root key: a missing one means the wrong folder.
   config.create_root_key = false;
+  config.refresh_store = false;
 
   boost::asio::io_context io;
   posix::PosixEnv env(io, env::LogLevel::kWarn);
