@@ -37,7 +37,7 @@ constexpr const char* kUsage = R"(usage: coffer-sim <command> [options]
       the swarm's variation of the seed (a failing swarm seed replays so).
       Exit 0 pass, 1 an invariant failed, 2 bad usage or scenario.
 
-  swarm [--scenarios DIR] --seeds A..B [--jobs J] [--steps K] [--plant BUG,...]
+  swarm [--scenarios DIR|FILE] --seeds A..B [--jobs J] [--steps K] [--plant BUG,...]
       [--expect-failure]
       runs every seed of A..B (inclusive), each on one scenario of DIR (default
       fixtures/scenarios) picked by the seed, with a random subset of its
@@ -317,8 +317,12 @@ int Swarm(int argc, char** argv) {
   std::vector<Scenario> scenarios;
   std::vector<std::string> paths;
   std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
-    if (e.path().extension() == ".toml") paths.push_back(e.path().string());
+  if (std::filesystem::is_regular_file(dir, ec)) {
+    paths.push_back(dir);  // One scenario file.
+  } else {
+    for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+      if (e.path().extension() == ".toml") paths.push_back(e.path().string());
+    }
   }
   std::sort(paths.begin(), paths.end());
   for (const auto& p : paths) {

@@ -6,12 +6,15 @@
 //   never-wrong-bytes      a GET that answers 200 returns exactly the bytes of
 //                          an acknowledged PUT of that key (or of a PUT that
 //                          failed, which may have landed: old-or-new);
-//   acknowledged-readable  an acknowledged object whose damage (drives hurt
-//                          since its PUT, plus write faults during it, plus
-//                          read faults during the GET) is within parity reads
-//                          back;
+//   acknowledged-readable  an acknowledged object whose damage is within
+//                          parity reads back. Damage counts conservatively:
+//                          drives hurt since its last clean point (its PUT, or
+//                          a heal that left it healthy), plus every
+//                          destructive fault fired anywhere since, plus the
+//                          read faults during the GET;
 //   healed-redundancy      at the end, with every drive back, one heal leaves
-//                          every object healthy and readable.
+//                          every object within parity readable (and an object
+//                          heal calls healthy or healed is readable).
 
 #include <array>
 #include <set>
@@ -26,8 +29,11 @@ namespace {
 struct Expected {
   std::vector<std::string> bodies;  // Acceptable contents: the last ack, plus failed PUTs after.
   bool acknowledged = false;
-  std::set<int> hurt_drives;       // Drives damaged since the last acknowledged PUT.
-  std::uint64_t write_faults = 0;  // Faults that fired during that PUT.
+  std::set<int> hurt_drives;  // Drives damaged since the last acknowledged PUT.
+  // Destructive faults (anywhere: a PUT, a heal, a background repair) that
+  // had fired before its last clean point (acknowledged, or healed). Any
+  // fired since may have hit this object: counted against it.
+  std::uint64_t faults_at_clean = 0;
 };
 
 template <std::size_t N>
@@ -40,8 +46,10 @@ std::uint64_t Fired(World& world, const std::array<std::string_view, N>& points)
   return n;
 }
 
-constexpr std::array<std::string_view, 4> kWriteFaults = {"drive.write.eio", "drive.write.torn",
-                                                          "drive.write.bitflip", "drive.full"};
+// Faults that can leave a stored file damaged or gone.
+constexpr std::array<std::string_view, 5> kDestructive = {
+    "drive.write.eio", "drive.write.torn", "drive.write.bitflip", "drive.full", "drive.vanish"};
+// Faults that make one read fail.
 constexpr std::array<std::string_view, 2> kReadFaults = {"drive.read.eio", "drive.vanish"};
 
 class Durability final : public Workload {
@@ -74,7 +82,7 @@ class Durability final : public Workload {
       const bool matches = r.ok() && Acceptable(e, r.body);
       // After a heal with every drive back, an object is lost only if it was
       // damaged beyond parity before the heal.
-      if (Damage(e) <= static_cast<std::uint64_t>(world.options().parity)) {
+      if (Damage(world, e) <= static_cast<std::uint64_t>(world.options().parity)) {
         log.Check(matches, "healed-redundancy",
                   "data/" + key + " answers " + std::to_string(r.status) + " after heal");
       } else {
@@ -88,7 +96,9 @@ class Durability final : public Workload {
     return *world.env().Disk("drive" + std::to_string(d));
   }
 
-  static std::uint64_t Damage(const Expected& e) { return e.hurt_drives.size() + e.write_faults; }
+  static std::uint64_t Damage(World& world, const Expected& e) {
+    return e.hurt_drives.size() + Fired(world, kDestructive) - e.faults_at_clean;
+  }
 
   static bool Acceptable(const Expected& e, const std::string& body) {
     for (const auto& b : e.bodies) {
@@ -102,9 +112,8 @@ class Durability final : public Workload {
     // Mostly small (inline), some over several 64 KiB blocks.
     const std::size_t size = rng.Chance(0.3) ? rng.Uniform(4097, 300000) : rng.Uniform(0, 4096);
     std::string body = Body(rng, size);
-    const std::uint64_t before = Fired(world, kWriteFaults);
+    const std::uint64_t before = Fired(world, kDestructive);
     Reply r = world.Send(Put("/data/" + key, body));
-    const std::uint64_t faults = Fired(world, kWriteFaults) - before;
     Expected& e = objects_[key];
     if (r.ok()) {
       e.bodies = {std::move(body)};
@@ -114,7 +123,7 @@ class Durability final : public Workload {
       for (int d = 0; d < world.options().drives; ++d) {
         if (Disk(world, d).offline) e.hurt_drives.insert(d);
       }
-      e.write_faults = faults;
+      e.faults_at_clean = before;
       log.Count("put.acknowledged");
     } else {
       // Not acknowledged: it may or may not have landed.
@@ -142,11 +151,32 @@ class Durability final : public Workload {
     }
     log.Count("get.failed");
     if (e.acknowledged && e.bodies.size() == 1 &&
-        Damage(e) + read_faults <= static_cast<std::uint64_t>(world.options().parity)) {
+        Damage(world, e) + read_faults <= static_cast<std::uint64_t>(world.options().parity)) {
+      DumpObject(world, key, log);
       log.Check(false, "acknowledged-readable",
                 "GET data/" + key + " answered " + std::to_string(r.status) + " " + r.Code() +
-                    " with damage " + std::to_string(Damage(e)) + "+" +
+                    " with damage " + std::to_string(Damage(world, e)) + "+" +
                     std::to_string(read_faults));
+    }
+  }
+
+  // What each drive holds of `key`, for the trace of a failing run.
+  static void DumpObject(World& world, const std::string& key, StepLog& log) {
+    std::string hex;
+    for (unsigned char c : key) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      hex += kHex[c >> 4];
+      hex += kHex[c & 15];
+    }
+    for (int d = 0; d < world.options().drives; ++d) {
+      const SimDisk& disk = Disk(world, d);
+      std::string line = "  drive" + std::to_string(d) + (disk.offline ? " (offline)" : "") + ":";
+      for (const auto& [p, bytes] : disk.files) {
+        if (p.find("/" + hex + "/") != std::string::npos) {
+          line += " " + p.substr(p.find(hex) + hex.size() + 1) + "=" + std::to_string(bytes.size());
+        }
+      }
+      log.Event(line);
     }
   }
 
@@ -180,6 +210,7 @@ class Durability final : public Workload {
 
   void Heal(World& world, StepLog& log) {
     // A heal repairs from what is readable; an offline drive stays hurt.
+    const std::uint64_t faults_before_heal = Fired(world, kDestructive);
     auto report = world.objects().HealAll({});
     log.Event("heal: " + (report ? std::to_string(report->healed) + " healed, " +
                                        std::to_string(report->unrecoverable) + " unrecoverable"
@@ -201,7 +232,7 @@ class Durability final : public Workload {
       if (o.outcome == core::storage::HealOutcome::kHealthy ||
           o.outcome == core::storage::HealOutcome::kHealed) {
         it->second.hurt_drives = offline;
-        it->second.write_faults = 0;
+        it->second.faults_at_clean = faults_before_heal;
       }
     }
     log.Count("heal");
