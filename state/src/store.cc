@@ -164,6 +164,13 @@ base::Result<StoreCounts> Store::Counts() {
   return c;
 }
 
+base::Result<std::int64_t> Store::DataVersion() {
+  Statement q(db_, "PRAGMA data_version;");
+  COFFER_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return base::Internal("PRAGMA data_version returned no row");
+  return q.Int(0);
+}
+
 base::Status Store::RecordFailedAttempt(const Revision& revision, base::WallTime now,
                                         std::string_view reason, std::string_view message) {
   Statement q(db_,

@@ -227,6 +227,7 @@ class Appliance {
     WatchCertificates();
     ScheduleReconcile();
     WatchConfig();
+    WatchStoreWrites();
     const unsigned threads =
         flags_.threads != 0 ? flags_.threads : std::max(2u, std::thread::hardware_concurrency());
     std::vector<std::thread> pool;
@@ -304,6 +305,7 @@ class Appliance {
     core::admin::AdminApiOptions admin_options;
     admin_options.region = options.region;
     admin_options.trusted_proxies = options.trusted_proxies;
+    admin_options.session_tokens = options.session_tokens;  // STS sessions on the admin API.
     auto admin = core::admin::AdminApi::Create(
         env_, [this] { return reconciler_->live().Current(); }, *runtime_,
         core::s3::RootCredential{root.user, root.password}, std::move(admin_options));
@@ -695,6 +697,7 @@ class Appliance {
       reload_timer_.cancel();
       boost::asio::post(reconcile_strand_, [this] {
         reconcile_timer_.cancel();
+        store_watch_timer_.cancel();
         if (config_watch_) config_watch_->Stop();
       });
       // INVARIANT: atomic. The listeners' drains finish on different I/O
@@ -724,6 +727,29 @@ class Appliance {
   }
   // The drain timeout (10 s) plus time for the workers to notice the stop.
   static constexpr std::chrono::seconds kShutdownDeadline{20};
+
+  // STS revocation through `coffer admin sts revoke --store` while serving:
+  // the store's data_version is polled every 250 ms and the snapshot rebuilt
+  // when another process committed, so the revoked token is refused from the
+  // next request after that (the reconcile pass is the backstop).
+  void WatchStoreWrites() {
+    if (stopping_) return;
+    if (!store_watcher_) {
+      store_watcher_ =
+          std::make_unique<core::sts::ExternalWriteWatcher>(reconciler_->live(), env_.clock());
+    }
+    store_watch_timer_.expires_after(std::chrono::milliseconds(250));
+    store_watch_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec || stopping_) return;
+      auto polled = store_watcher_->Poll();
+      if (!polled) {
+        env_.log().Warn("sts", "IAM store poll failed", {{"error", polled.error().message()}});
+      } else if (*polled) {
+        env_.log().Debug("sts", "IAM store changed by another process; snapshot rebuilt");
+      }
+      WatchStoreWrites();
+    });
+  }
 
   // Hot reload: new files in the certs dir serve new connections; invalid
   // files keep the old certificates and log the error naming the file.
@@ -773,6 +799,8 @@ class Appliance {
   std::string sse_master_key_;  // [key_service] default_key; empty: coffer-sse-s3.
   std::unique_ptr<KeyServiceProbe> key_probe_;  // INVARIANT: after key_service_ (stops first).
   std::unique_ptr<core::sts::StoreSessionRecorder> sts_recorder_;
+  std::unique_ptr<core::sts::ExternalWriteWatcher> store_watcher_;
+  boost::asio::steady_timer store_watch_timer_{reconcile_strand_};
   std::unique_ptr<env::DocumentFetcher> oidc_fetcher_;
   std::unique_ptr<core::sts::OidcVerifier> oidc_;
   std::unique_ptr<env::Directory> ldap_directory_;

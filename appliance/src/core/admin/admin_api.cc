@@ -12,6 +12,7 @@
 #include "coffer/core/auth/s3_errors.h"
 #include "coffer/core/auth/signing_key_cache.h"
 #include "coffer/core/auth/verifier.h"
+#include "coffer/core/sts/session_token.h"
 #include "coffer/env/log.h"
 #include "coffer/policy/compile.h"
 #include "coffer/state/snapshot.h"
@@ -32,6 +33,7 @@ using nlohmann::json;
 namespace {
 
 constexpr std::string_view kServiceAccountsPath = "/coffer/admin/v1/service-accounts";
+constexpr std::string_view kStsSessionsPath = "/coffer/admin/v1/sts-sessions";
 
 // What one request answers: a JSON document, or an error (status >= 400 with
 // a code).
@@ -177,6 +179,8 @@ struct AdminApi::Impl {
     const s3::S3Request& parsed;
     bool is_root;
     base::WallTime now;
+    // The opened token when the caller uses STS session credentials.
+    const sts::SessionClaims* session;
   };
 
   void Serve(const HttpRequest& request, BodyReader& body, ResponseWriter& response);
@@ -187,6 +191,8 @@ struct AdminApi::Impl {
   Reply Create(const Call& call);
   Reply List(const Call& call);
   Reply Delete(const Call& call, std::string_view access_key);
+  Reply ListSessions(const Call& call);
+  Reply RevokeSessions(const Call& call, std::string_view access_key);
   Reply FromError(const HttpRequest& request, const base::Error& error) const;
   void Send(const HttpRequest& request, const Reply& reply, ResponseWriter& response) const;
 };
@@ -217,10 +223,13 @@ void AdminApi::Impl::Serve(const HttpRequest& request, BodyReader& body, Respons
   const Reply reply = Route(request, body);
   if (request.facts != nullptr) {
     // MinIO's admin API names, for the audit entry.
-    request.facts->api = request.method == "POST"     ? "AddServiceAccount"
-                         : request.method == "GET"    ? "ListServiceAccounts"
-                         : request.method == "DELETE" ? "DeleteServiceAccount"
-                                                      : "Admin";
+    const bool sessions = std::string_view(request.target).starts_with(kStsSessionsPath);
+    request.facts->api = sessions && request.method == "GET"      ? "ListTemporaryAccounts"
+                         : sessions && request.method == "DELETE" ? "RevokeTokens"
+                         : request.method == "POST"               ? "AddServiceAccount"
+                         : request.method == "GET"                ? "ListServiceAccounts"
+                         : request.method == "DELETE"             ? "DeleteServiceAccount"
+                                                                  : "Admin";
     if (reply.status >= 400) request.facts->error_code = reply.code;
   }
   Send(request, reply, response);
@@ -229,12 +238,25 @@ void AdminApi::Impl::Serve(const HttpRequest& request, BodyReader& body, Respons
 Reply AdminApi::Impl::Route(const HttpRequest& request, BodyReader& body) {
   const base::WallTime now = env.clock().Now();
   const std::shared_ptr<const state::Snapshot> snapshot = snapshots ? snapshots() : nullptr;
+  // STS session credentials authenticate as on S3: the token must open,
+  // name the key, be unexpired and unrevoked, and its parent able to act.
+  std::string_view token = request.Header("x-amz-security-token");
+  std::optional<sts::SessionClaims> session;
   auto lookup = [&](std::string_view access_key) {
-    return s3::LookupCredential(snapshot.get(), root, access_key, now);
+    sts::SessionClaims claims;
+    s3::SessionContext context{options.session_tokens.get(), token, &claims};
+    base::Result<auth::Credential> credential =
+        s3::LookupCredential(snapshot.get(), root, access_key, now, context);
+    if (credential.has_value() && !claims.access_key.empty()) session = std::move(claims);
+    return credential;
   };
   base::Result<auth::Authentication> authn = verifier->Verify(request, lookup, now);
   if (!authn.has_value()) return FromError(request, authn.error());
   if (request.facts != nullptr) request.facts->access_key = authn->access_key;
+  if (session.has_value() && request.facts != nullptr) {
+    request.facts->parent_user =
+        session->parent_kind == sts::ParentKind::kRoot ? std::string("root") : session->parent;
+  }
   // SECURITY: the admin API has no anonymous operations.
   if (authn->kind == auth::AuthKind::kAnonymous) return Denied();
 
@@ -264,9 +286,10 @@ Reply AdminApi::Impl::Route(const HttpRequest& request, BodyReader& body) {
   }
 
   const bool is_root = !root.access_key.empty() && authn->access_key == root.access_key;
+  const sts::SessionClaims* claims = session.has_value() ? &*session : nullptr;
   s3::Authorizer authorizer(snapshot.get(), *authn, is_root, request, parsed, now,
-                            options.trusted_proxies);
-  Call call{request, body, *authn, snapshot.get(), authorizer, parsed, is_root, now};
+                            options.trusted_proxies, claims);
+  Call call{request, body, *authn, snapshot.get(), authorizer, parsed, is_root, now, claims};
 
   const std::string_view path = parsed.path;
   if (path == kServiceAccountsPath || path == std::string(kServiceAccountsPath) + "/") {
@@ -284,16 +307,46 @@ Reply AdminApi::Impl::Route(const HttpRequest& request, BodyReader& body) {
                   "The specified method is not allowed against this resource.");
     }
   }
+  if (path == kStsSessionsPath || path == std::string(kStsSessionsPath) + "/") {
+    if (request.method == "GET") return ListSessions(call);
+    if (request.method == "DELETE") return RevokeSessions(call, "");
+    return Fail(405, "MethodNotAllowed",
+                "The specified method is not allowed against this resource.");
+  }
+  if (path.starts_with(kStsSessionsPath) && path.size() > kStsSessionsPath.size() + 1 &&
+      path[kStsSessionsPath.size()] == '/') {
+    const std::string_view key = path.substr(kStsSessionsPath.size() + 1);
+    if (key.find('/') == std::string_view::npos) {
+      if (request.method == "DELETE") return RevokeSessions(call, key);
+      return Fail(405, "MethodNotAllowed",
+                  "The specified method is not allowed against this resource.");
+    }
+  }
   return Fail(404, "NotFound", "No admin API at this path.");
 }
 
 bool AdminApi::Impl::Permitted(const Call& call, std::string_view action,
                                std::string_view parent) const {
   if (call.is_root) return true;
-  // SECURITY: a service account or session acts for its parent but may not
-  // mint or remove keys (MinIO's rule): the narrowing policy would otherwise
-  // be escapable by creating an unnarrowed sibling.
   const s3::PrincipalType type = call.authorizer.type();
+  if (type == s3::PrincipalType::kSession) {
+    // SECURITY: an STS session gets exactly what its effective policy allows
+    // (the parent's policies ∩ the session policy; a root session without a
+    // session policy acts as root, as on S3): no own-account shortcut, so a
+    // session policy never widens into admin rights.
+    const s3::AuthzDecision decision = call.authorizer.Decide(action, "", "");
+    if (!decision.allowed) {
+      env.log().Debug("admin", "access denied",
+                      {{"request_id", call.http.request_id},
+                       {"action", action},
+                       {"principal", call.authorizer.user()},
+                       {"decision", decision.explanation}});
+    }
+    return decision.allowed;
+  }
+  // SECURITY: a service account acts for its parent but may not mint or
+  // remove keys (MinIO's rule): the narrowing policy would otherwise be
+  // escapable by creating an unnarrowed sibling.
   if (type != s3::PrincipalType::kUser) return false;
   const std::string& user = call.authorizer.user();
   if (!parent.empty() && parent == user) {
@@ -313,8 +366,12 @@ bool AdminApi::Impl::Permitted(const Call& call, std::string_view action,
 }
 
 Reply AdminApi::Impl::Create(const Call& call) {
-  if (call.authorizer.type() == s3::PrincipalType::kServiceAccount ||
-      call.authorizer.type() == s3::PrincipalType::kSession) {
+  if (call.authorizer.type() == s3::PrincipalType::kServiceAccount) return Denied();
+  // SECURITY: an account gets its parent's rights; a session narrowed by a
+  // session policy (or a federated one, whose rights are no user's) would
+  // widen itself through one.
+  if (call.session != nullptr && (!call.session->session_policy.empty() ||
+                                  call.session->parent_kind == sts::ParentKind::kFederated)) {
     return Denied();
   }
   base::Result<std::string> text =
@@ -412,10 +469,7 @@ Reply AdminApi::Impl::Create(const Call& call) {
 }
 
 Reply AdminApi::Impl::List(const Call& call) {
-  if (call.authorizer.type() == s3::PrincipalType::kServiceAccount ||
-      call.authorizer.type() == s3::PrincipalType::kSession) {
-    return Denied();
-  }
+  if (call.authorizer.type() == s3::PrincipalType::kServiceAccount) return Denied();
   // Without ?user= a user lists its own; root lists everyone's.
   std::string user(call.parsed.Query("user").value_or(""));
   if (user.empty() && !call.is_root) user = call.authorizer.user();
@@ -439,10 +493,7 @@ Reply AdminApi::Impl::List(const Call& call) {
 }
 
 Reply AdminApi::Impl::Delete(const Call& call, std::string_view access_key) {
-  if (call.authorizer.type() == s3::PrincipalType::kServiceAccount ||
-      call.authorizer.type() == s3::PrincipalType::kSession) {
-    return Denied();
-  }
+  if (call.authorizer.type() == s3::PrincipalType::kServiceAccount) return Denied();
   base::Result<std::vector<state::ServiceAccountInfo>> accounts = runtime.ListServiceAccounts("");
   if (!accounts.has_value()) return FromError(call.http, accounts.error());
   const state::ServiceAccountInfo* found = nullptr;
@@ -460,6 +511,65 @@ Reply AdminApi::Impl::Delete(const Call& call, std::string_view access_key) {
                   {"access_key", access_key},
                   {"by", call.authorizer.user()}});
   return Reply{204, nullptr, "", ""};
+}
+
+Reply AdminApi::Impl::ListSessions(const Call& call) {
+  if (call.authorizer.type() == s3::PrincipalType::kServiceAccount) return Denied();
+  // Without ?user= a user lists its own; root lists everyone's.
+  std::string user(call.parsed.Query("user").value_or(""));
+  if (user.empty() && !call.is_root) user = call.authorizer.user();
+  if (!Permitted(call, "admin:ListTemporaryAccounts", user)) return Denied();
+  base::Result<std::vector<state::StsSessionInfo>> sessions = runtime.ListStsSessions(user);
+  if (!sessions.has_value()) return FromError(call.http, sessions.error());
+  json list = json::array();
+  for (const state::StsSessionInfo& s : *sessions) {
+    json policy = s.policy.empty() ? json(nullptr) : json::parse(s.policy, nullptr, false);
+    list.push_back({{"accessKey", s.access_key},
+                    {"parent", s.parent},
+                    {"expiration", env::FormatRfc3339(s.expires_at)},
+                    {"createdAt", env::FormatRfc3339(s.created_at)},
+                    {"revoked", s.revoked},
+                    {"sessionPolicy", policy.is_discarded() ? json(s.policy) : policy}});
+  }
+  Reply reply;
+  reply.body = {{"sessions", std::move(list)}};
+  return reply;
+}
+
+Reply AdminApi::Impl::RevokeSessions(const Call& call, std::string_view access_key) {
+  if (call.authorizer.type() == s3::PrincipalType::kServiceAccount) return Denied();
+  std::string parent(call.parsed.Query("user").value_or(""));
+  if (access_key.empty() == parent.empty()) {
+    return BadRequest("Name one session (path) or one user (?user=), not both.");
+  }
+  if (!access_key.empty()) {
+    base::Result<std::vector<state::StsSessionInfo>> sessions = runtime.ListStsSessions("");
+    if (!sessions.has_value()) return FromError(call.http, sessions.error());
+    const state::StsSessionInfo* found = nullptr;
+    for (const state::StsSessionInfo& s : *sessions) {
+      if (s.access_key == access_key) found = &s;
+    }
+    if (found == nullptr) return Fail(404, "NoSuchSession", "The STS session does not exist.");
+    parent = found->parent;
+  }
+  if (!Permitted(call, "admin:RemoveServiceAccount", parent)) return Denied();
+  base::Result<std::int64_t> revoked =
+      runtime.RevokeStsSessions(access_key, access_key.empty() ? std::string_view(parent) : "");
+  if (!revoked.has_value()) {
+    if (revoked.error().code() == base::ErrorCode::kNotFound) {
+      return Fail(404, "NoSuchSession", "The STS session does not exist.");
+    }
+    return FromError(call.http, revoked.error());
+  }
+  env.log().Info("admin", "sts sessions revoked",
+                 {{"request_id", call.http.request_id},
+                  {"access_key", access_key},
+                  {"parent", parent},
+                  {"count", std::to_string(*revoked)},
+                  {"by", call.authorizer.user()}});
+  Reply reply;
+  reply.body = {{"revoked", *revoked}};
+  return reply;
 }
 
 Reply AdminApi::Impl::FromError(const HttpRequest& request, const base::Error& error) const {

@@ -76,4 +76,32 @@ base::Status StoreRuntime::DeleteServiceAccount(std::string_view access_key) {
       clock_.Now());
 }
 
+base::Result<std::vector<state::StsSessionInfo>> StoreRuntime::ListStsSessions(
+    std::string_view parent) {
+  std::vector<state::StsSessionInfo> out;
+  bool listed = false;
+  // As ListServiceAccounts; the error skips the rebuild a listing does not need.
+  base::Status status = live_.Change(
+      [&](state::Store& store, const state::MasterKey&) -> base::Status {
+        COFFER_ASSIGN_OR_RETURN(out, store.ListStsSessions(parent));
+        listed = true;
+        return base::Aborted("sts sessions listed");
+      },
+      clock_.Now());
+  if (!listed) return status.error();
+  return out;
+}
+
+base::Result<std::int64_t> StoreRuntime::RevokeStsSessions(std::string_view access_key,
+                                                           std::string_view parent) {
+  std::int64_t revoked = 0;
+  COFFER_RETURN_IF_ERROR(live_.Change(
+      [&](state::Store& store, const state::MasterKey&) -> base::Status {
+        COFFER_ASSIGN_OR_RETURN(revoked, store.RevokeStsSessions(access_key, parent));
+        return base::Ok();
+      },
+      clock_.Now()));
+  return revoked;
+}
+
 }  // namespace coffer::core::s3

@@ -16,4 +16,32 @@ base::Status StoreSessionRecorder::Record(const state::RuntimeCredential& creden
       now);
 }
 
+namespace {
+constexpr std::string_view kUnchanged = "IAM store unchanged by other processes";
+}  // namespace
+
+base::Result<bool> ExternalWriteWatcher::Poll() {
+  bool changed = false;
+  base::Status status = live_.Change(
+      [&](state::Store& store, const state::MasterKey&) -> base::Status {
+        base::Result<std::int64_t> version = store.DataVersion();
+        if (!version.has_value()) return version.error();
+        changed = !last_version_.has_value() || *last_version_ != *version;
+        last_version_ = *version;
+        // Unchanged: an error skips the rebuild Change() would do.
+        return changed ? base::Ok() : base::Aborted(std::string(kUnchanged));
+      },
+      clock_.Now());
+  if (!status.has_value()) {
+    // A failed rebuild is retried by the next poll.
+    if (changed) last_version_.reset();
+    if (!changed && status.error().code() == base::ErrorCode::kAborted &&
+        status.error().message() == kUnchanged) {
+      return false;
+    }
+    return status.error();
+  }
+  return changed;
+}
+
 }  // namespace coffer::core::sts

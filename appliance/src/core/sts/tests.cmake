@@ -4,6 +4,7 @@ coffer_test(NAME coffer_core_sts_test
   SRCS ${PROJECT_SOURCE_DIR}/appliance/test/core/s3/harness.cc
        ${PROJECT_SOURCE_DIR}/appliance/test/core/sts/session_token_test.cc
        ${PROJECT_SOURCE_DIR}/appliance/test/core/sts/sts_api_test.cc
+       ${PROJECT_SOURCE_DIR}/appliance/test/core/sts/sts_admin_test.cc
   DEPS coffer::core coffer::state
   LABELS unit)
 # AssumeRoleWithLDAPIdentity: escaping, injection, DN normalisation and policy

@@ -171,6 +171,8 @@ class S3Harness {
   // The harness's IAM store (a temp SQLite file): InstallConfig applies into
   // it and the S3 API's runtime changes (bucket policies) land in it.
   state::LiveStore& live() { return *live_; }
+  // The store's SQLite file (e.g. for a second connection, as another process).
+  const std::string& store_path() const { return store_path_; }
   // Builds a snapshot from TOML desired-state config (as in a config repo's
   // one file) with `secrets` resolving "env:NAME" references, and installs it.
   base::Status InstallConfig(std::string_view toml,

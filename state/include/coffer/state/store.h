@@ -134,6 +134,10 @@ class Store {
 
   base::Result<ReconcileStatus> ReadStatus();
   base::Result<StoreCounts> Counts();
+  // SQLite's PRAGMA data_version: changes whenever another connection (another
+  // process, e.g. `coffer admin sts revoke`) committed to the file since the
+  // last call; this connection's own commits leave it alone. Cheap (no I/O).
+  base::Result<std::int64_t> DataVersion();
 
   // Records a failed reconcile attempt (invalid config, guard refusal, I/O error) as
   // Degraded, keeping the last applied revision. The daemon calls this; `coffer apply`

@@ -9,11 +9,22 @@
 //   POST   /coffer/admin/v1/service-accounts            create (the secret is answered once)
 //   GET    /coffer/admin/v1/service-accounts[?user=U]   list (never secrets)
 //   DELETE /coffer/admin/v1/service-accounts/{accessKey}
+//   GET    /coffer/admin/v1/sts-sessions[?user=U]       STS sessions (never secrets or tokens)
+//   DELETE /coffer/admin/v1/sts-sessions/{accessKey}    revoke one session
+//   DELETE /coffer/admin/v1/sts-sessions?user=U         revoke every session of U
 //
-// Authorization follows MinIO: a user manages its own service accounts
-// without admin rights; another parent's need admin:CreateServiceAccount,
-// admin:ListServiceAccounts or admin:RemoveServiceAccount (root may do all).
-// Service accounts and STS sessions manage none.
+// Authorization follows MinIO: a user manages its own service accounts and
+// sessions without admin rights; another parent's need
+// admin:CreateServiceAccount, admin:ListServiceAccounts,
+// admin:RemoveServiceAccount, admin:ListTemporaryAccounts or (revoking
+// sessions, as MinIO's revoke-tokens) admin:RemoveServiceAccount; root may do
+// all. Service accounts manage nothing. STS session credentials (with their
+// X-Amz-Security-Token) are authenticated as on S3 and authorized by their
+// effective policy only (the parent's policies ∩ the session policy; no
+// own-account shortcut); a session with a session policy, or of a federated
+// identity, never creates service accounts (the account would carry the
+// parent's rights, wider than the session's). A revocation swaps the
+// snapshot before it answers: the session's next request is refused.
 
 #include <memory>
 #include <string>
@@ -38,6 +49,9 @@ struct AdminApiOptions {
   // The S3 API's trusted reverse proxies (S3ApiOptions::trusted_proxies), so
   // aws:SourceIp in an admin:* condition means what it means for S3.
   std::vector<std::string> trusted_proxies;
+  // Opens STS session tokens (S3ApiOptions::session_tokens). Null: session
+  // credentials answer InvalidToken.
+  std::shared_ptr<const sts::SessionTokenCodec> session_tokens;
 };
 
 class AdminApi final : public Handler {

@@ -99,6 +99,16 @@ class RuntimeState {
       std::string_view parent) = 0;
   // kNotFound when absent.
   virtual base::Status DeleteServiceAccount(std::string_view access_key) = 0;
+
+  // STS sessions (the admin API): of `parent`, or all when empty; never
+  // secrets or tokens.
+  virtual base::Result<std::vector<state::StsSessionInfo>> ListStsSessions(
+      std::string_view parent) = 0;
+  // Revokes `access_key`, or (empty) every session of `parent`; the snapshot
+  // is swapped before it returns, so the next request refuses the token.
+  // Returns how many; kNotFound when none matched.
+  virtual base::Result<std::int64_t> RevokeStsSessions(std::string_view access_key,
+                                                       std::string_view parent) = 0;
 };
 
 // What LookupCredential needs to accept STS session credentials.

@@ -23,6 +23,10 @@ class StoreRuntime final : public RuntimeState {
   base::Result<std::vector<state::ServiceAccountInfo>> ListServiceAccounts(
       std::string_view parent) override;
   base::Status DeleteServiceAccount(std::string_view access_key) override;
+  base::Result<std::vector<state::StsSessionInfo>> ListStsSessions(
+      std::string_view parent) override;
+  base::Result<std::int64_t> RevokeStsSessions(std::string_view access_key,
+                                               std::string_view parent) override;
 
  private:
   // Reads the runtime row (or a fresh one), lets `edit` change it, writes it
