@@ -63,7 +63,8 @@ std::vector<SettingsSpec> BuildSpecs() {
                     {"group_search_base", T::kString},
                     {"group_search_filter", T::kString},
                     {"group_policies", T::kPolicyListMap},
-                    {"user_policies", T::kPolicyListMap}}});
+                    {"user_policies", T::kPolicyListMap},
+                    {"timeout_ms", T::kInt}}});
   specs.push_back({"audit_webhook",
                    "audit.webhook",
                    true,

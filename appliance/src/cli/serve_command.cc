@@ -384,6 +384,11 @@ class Appliance {
     sts_options.trusted_proxies = s3_options.trusted_proxies;
     sts_options.duration_max = std::chrono::seconds(flags_.sts_max_duration_s);
     sts_options.allow_plain_http = flags_.sts_allow_plain_http;
+    // LDAP binds and OIDC fetches block a worker: leave at least one worker
+    // free for S3 whatever the identity providers do.
+    const unsigned sts_workers =
+        flags_.threads != 0 ? flags_.threads : std::max(2u, std::thread::hardware_concurrency());
+    sts_options.max_concurrent_identity_calls = std::max(1u, sts_workers - 1);
 #if defined(COFFER_TESTING)
     sts_options.duration_min = std::chrono::seconds(flags_.sts_min_duration_s);
 #endif

@@ -1,5 +1,6 @@
 #include "coffer/posix/ldap_directory.h"
 
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 
@@ -158,7 +159,16 @@ class LdapConnection final : public env::DirectoryConnection {
 
 class LdapDirectory final : public env::Directory {
  public:
-  explicit LdapDirectory(LdapDirectoryOptions options) : options_(std::move(options)) {}
+  explicit LdapDirectory(LdapDirectoryOptions options) : options_(std::move(options)) {
+    // libldap writes without MSG_NOSIGNAL; with the asynchronous ldaps://
+    // connect, a server that closes mid-handshake (a plain-LDAP port) ends
+    // in a write to a closed socket. SIGPIPE must not kill the daemon: it is
+    // ignored unless the process installed a handler of its own.
+    struct sigaction current {};
+    if (::sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) {
+      ::signal(SIGPIPE, SIG_IGN);
+    }
+  }
 
   base::Result<std::unique_ptr<env::DirectoryConnection>> Connect(
       const env::DirectoryEndpoint& endpoint) override {
@@ -196,6 +206,14 @@ class LdapDirectory final : public env::Directory {
               ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &net) == LDAP_OPT_SUCCESS &&
               ldap_set_option(ld, LDAP_OPT_TIMEOUT, &op) == LDAP_OPT_SUCCESS;
     if (!ok) return base::FailedPrecondition("LDAP server " + uri + ": cannot set options");
+    // libldap bounds a blocking connect by the network timeout but then runs
+    // the ldaps:// TLS handshake on a blocking socket: a server that accepts
+    // and never answers would hold the worker forever. An asynchronous connect
+    // runs the handshake in libldap's poll loop, bounded by the same timeout.
+    if (ep.tls == env::DirectoryTls::kLdaps &&
+        ldap_set_option(ld, LDAP_OPT_CONNECT_ASYNC, LDAP_OPT_ON) != LDAP_OPT_SUCCESS) {
+      return base::FailedPrecondition("LDAP server " + uri + ": cannot set options");
+    }
     if (ep.tls == env::DirectoryTls::kNone) return base::Ok();
     int require = ep.tls_skip_verify ? LDAP_OPT_X_TLS_NEVER : LDAP_OPT_X_TLS_DEMAND;
     int min_version = LDAP_OPT_X_TLS_PROTOCOL_TLS1_2;

@@ -1,5 +1,7 @@
 #include "coffer/core/sts/ldap_authenticator.h"
 
+#include <charconv>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
@@ -76,6 +78,13 @@ base::Result<env::DirectoryTls> ParseTls(const state::SettingsEntry& entry) {
   return base::FailedPrecondition("ldap " + entry.name + ": tls must be tls, starttls or none");
 }
 
+std::optional<long long> ParseMillis(std::string_view text) {
+  long long v = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return v;
+}
+
 base::Result<LdapSettings> ParseSettings(const state::SettingsEntry& entry) {
   LdapSettings s;
   s.name = entry.name;
@@ -83,6 +92,22 @@ base::Result<LdapSettings> ParseSettings(const state::SettingsEntry& entry) {
   COFFER_ASSIGN_OR_RETURN(s.endpoint.tls, ParseTls(entry));
   s.endpoint.ca_file = Field(entry, "ca_file");
   s.endpoint.tls_skip_verify = Field(entry, "tls_skip_verify") == "true";
+  // One bound for connecting (TCP + TLS) and for each LDAP operation, so a
+  // directory that accepts and never answers fails the login in about
+  // timeout_ms (StartTLS: connect + one operation), never the worker's
+  // 15 s of libldap-style defaults.
+  const std::string timeout = Field(entry, "timeout_ms");
+  std::chrono::milliseconds bound = kLdapDefaultTimeout;
+  if (!timeout.empty()) {
+    const std::optional<long long> ms = ParseMillis(timeout);
+    if (!ms || *ms < 100 || *ms > 60000) {
+      return base::FailedPrecondition("ldap " + s.name +
+                                      ": timeout_ms must be 100 to 60000 milliseconds");
+    }
+    bound = std::chrono::milliseconds(*ms);
+  }
+  s.endpoint.connect_timeout = bound;
+  s.endpoint.operation_timeout = bound;
   s.lookup_bind_dn = Field(entry, "lookup_bind_dn");
   auto pw = entry.secrets.find("lookup_bind_password");
   if (pw != entry.secrets.end()) s.lookup_bind_password = &pw->second;

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <optional>
 
@@ -143,6 +145,8 @@ struct StsApi::Impl {
   std::unique_ptr<auth::Crypto> crypto;
   auth::SigningKeyCache signing_keys;
   std::unique_ptr<auth::Verifier> verifier;
+  // Identity-provider calls in progress (bounded by max_concurrent_identity_calls).
+  std::atomic<std::size_t> identity_calls{0};
 
   Impl(env::Env& e, s3::SnapshotSource s, SessionRecorder& r, s3::RootCredential rc,
        std::shared_ptr<const SessionTokenCodec> c, StsApiOptions o, WebIdentityVerifier* w,
@@ -174,6 +178,10 @@ struct StsApi::Impl {
   base::Result<Minted> AssumeRoleWithWebIdentity(const Call& call, bool client_grants);
   base::Result<Minted> AssumeRoleWithLdap(const Call& call);
   base::Result<Minted> MintFederated(const Call& call, const ExternalIdentity& identity);
+  // Runs `verify` (a call that may block on an identity provider) unless
+  // max_concurrent_identity_calls are already running.
+  base::Result<ExternalIdentity> BoundedIdentityCall(
+      const std::function<base::Result<ExternalIdentity>()>& verify);
   base::Result<std::chrono::seconds> Duration(const Form& form) const;
   base::Result<std::string> SessionPolicy(const Form& form) const;
   base::Result<Minted> Mint(const Call& call, SessionClaims claims, base::WallTime not_after);
@@ -464,8 +472,8 @@ base::Result<Minted> StsApi::Impl::AssumeRoleWithWebIdentity(const Call& call, b
                         client_grants ? "Token is missing." : "WebIdentityToken is missing.");
   }
   if (call.snapshot == nullptr) return MakeStsError(StsErrorCode::kServiceUnavailable);
-  base::Result<ExternalIdentity> identity =
-      web->Verify(token, Param(call.form, "RoleArn"), *call.snapshot, call.now);
+  base::Result<ExternalIdentity> identity = BoundedIdentityCall(
+      [&] { return web->Verify(token, Param(call.form, "RoleArn"), *call.snapshot, call.now); });
   if (!identity.has_value()) {
     const base::Error& e = identity.error();
     if (ToStsErrorReply(e).info->code == StsErrorCode::kAccessDenied &&
@@ -489,10 +497,24 @@ base::Result<Minted> StsApi::Impl::AssumeRoleWithLdap(const Call& call) {
                         "LDAPUsername and LDAPPassword are required.");
   }
   if (call.snapshot == nullptr) return MakeStsError(StsErrorCode::kServiceUnavailable);
-  base::Result<ExternalIdentity> identity =
-      ldap->Authenticate(username, base::Secret(std::string(password)), *call.snapshot);
+  base::Result<ExternalIdentity> identity = BoundedIdentityCall([&] {
+    return ldap->Authenticate(username, base::Secret(std::string(password)), *call.snapshot);
+  });
   if (!identity.has_value()) return identity.error();
   return MintFederated(call, *identity);
+}
+
+base::Result<ExternalIdentity> StsApi::Impl::BoundedIdentityCall(
+    const std::function<base::Result<ExternalIdentity>()>& verify) {
+  const std::size_t limit = options.max_concurrent_identity_calls;
+  if (limit != 0 && identity_calls.fetch_add(1) >= limit) {
+    identity_calls.fetch_sub(1);
+    return MakeStsError(StsErrorCode::kServiceUnavailable,
+                        "Too many identity-provider logins are in progress; retry shortly.");
+  }
+  base::Result<ExternalIdentity> result = verify();
+  if (limit != 0) identity_calls.fetch_sub(1);
+  return result;
 }
 
 base::Result<Minted> StsApi::Impl::MintFederated(const Call& call,

@@ -428,5 +428,28 @@ TEST_F(LdapAuthenticatorTest, StartTlsSettingReachesTheDirectory) {
   EXPECT_EQ(dir_.calls.endpoint.tls, env::DirectoryTls::kStartTls);
 }
 
+TEST_F(LdapAuthenticatorTest, TimeoutsDefaultToAFewSecondsAndFollowTimeoutMs) {
+  ASSERT_TRUE(Auth("alice", "alice-pw").has_value());
+  EXPECT_EQ(dir_.calls.endpoint.connect_timeout, kLdapDefaultTimeout);
+  EXPECT_EQ(dir_.calls.endpoint.operation_timeout, kLdapDefaultTimeout);
+  EXPECT_LE(kLdapDefaultTimeout, std::chrono::seconds(5));
+  std::string toml(kBaseConfig);
+  const std::string from = "tls = \"tls\"";
+  toml.replace(toml.find(from), from.size(), from + "\ntimeout_ms = 1500");
+  Install(toml);
+  ASSERT_TRUE(Auth("alice", "alice-pw").has_value());
+  EXPECT_EQ(dir_.calls.endpoint.connect_timeout, std::chrono::milliseconds(1500));
+  EXPECT_EQ(dir_.calls.endpoint.operation_timeout, std::chrono::milliseconds(1500));
+  // Out of range: refused before any traffic.
+  for (const char* bad : {"timeout_ms = 0", "timeout_ms = 99", "timeout_ms = 600000"}) {
+    std::string t(kBaseConfig);
+    t.replace(t.find(from), from.size(), from + "\n" + bad);
+    Install(t);
+    EXPECT_EQ(Auth("alice", "alice-pw").error().code(), base::ErrorCode::kFailedPrecondition)
+        << bad;
+    EXPECT_EQ(dir_.calls.connects, 0) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace coffer::core::sts

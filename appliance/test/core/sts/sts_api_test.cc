@@ -1,5 +1,6 @@
 #include "coffer/core/sts/sts_api.h"
 
+#include <functional>
 #include <map>
 #include <string>
 
@@ -446,6 +447,60 @@ TEST_F(StsApiTest, WebIdentitySessionsCarryPolicyVariablesAndNeverOutliveTheToke
   EXPECT_EQ(bad.XmlText("AccessKeyId"), "");
   EXPECT_EQ(Sts("Action=AssumeRoleWithWebIdentity&Version=2011-06-15", o).Code(),
             "MissingParameter");
+}
+
+// An LDAP authenticator that, while its login is in progress (as a hung
+// directory would keep it), lets the test start another login.
+class ReentrantLdap final : public LdapAuthenticator {
+ public:
+  std::function<void()> during;
+  base::Result<ExternalIdentity> Authenticate(std::string_view username, const base::Secret&,
+                                              const state::Snapshot&) override {
+    if (during) {
+      auto nested = std::move(during);
+      during = nullptr;
+      nested();
+    }
+    ExternalIdentity id;
+    id.subject = std::string(username);
+    id.parent = "uid=" + id.subject + ",ou=people,dc=example,dc=org";
+    id.policies = {"photos-rw"};
+    return id;
+  }
+};
+
+TEST_F(StsApiTest, IdentityProviderCallsAreBoundedSoWorkersStayFree) {
+  ReentrantLdap ldap;
+  StsApiOptions options;
+  options.max_concurrent_identity_calls = 1;
+  state::LiveStore* live = &h_.live();
+  auto api = StsApi::Create(
+      h_.env(), [live] { return live->Current(); }, recorder_,
+      s3::RootCredential{std::string(kRootAccessKey), base::Secret(std::string(kRootSecretKey))},
+      h_.session_tokens(), options, &web_, &ldap);
+  ASSERT_TRUE(api.has_value()) << api.error().ToString();
+  SendOptions o;
+  o.auth = s3::testing::AuthMode::kAnonymous;
+  o.secure = true;
+  o.handler = api->get();
+  const std::string form =
+      "Action=AssumeRoleWithLDAPIdentity&Version=2011-06-15&LDAPUsername=alice&LDAPPassword=pw";
+  Response nested;
+  ldap.during = [&] { nested = Sts(form, o); };
+  Response outer = Sts(form, o);
+  EXPECT_EQ(outer.status, 200u) << outer.body;
+  // The second login found the only slot taken: refused at once, no credentials.
+  EXPECT_EQ(nested.status, 503u) << nested.body;
+  EXPECT_EQ(nested.Code(), "ServiceUnavailable");
+  EXPECT_TRUE(nested.XmlText("SessionToken").empty());
+  // The slot is free again afterwards.
+  EXPECT_EQ(Sts(form, o).status, 200u);
+  // Web identity shares the bound.
+  ldap.during = [&] {
+    nested = Sts("Action=AssumeRoleWithWebIdentity&Version=2011-06-15&WebIdentityToken=good-x", o);
+  };
+  EXPECT_EQ(Sts(form, o).status, 200u);
+  EXPECT_EQ(nested.status, 503u) << nested.body;
 }
 
 TEST_F(StsApiTest, OwnsOnlyStsRequests) {

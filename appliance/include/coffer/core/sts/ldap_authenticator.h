@@ -28,6 +28,7 @@
 //
 // Thread-safe: each call opens its own connection through `directory`.
 
+#include <chrono>
 #include <string_view>
 
 #include "coffer/core/sts/identity.h"
@@ -41,6 +42,11 @@ namespace coffer::core::sts {
 
 // Longest username accepted (bytes); longer ones are kInvalidArgument.
 inline constexpr std::size_t kLdapUsernameMaxBytes = 256;
+// The bound on connecting and on each LDAP operation when the directory's
+// settings name no timeout_ms (100 to 60000). A directory that accepts and
+// never answers fails a login in about this (ldaps) or twice this (StartTLS:
+// connect, then the extended operation).
+inline constexpr std::chrono::milliseconds kLdapDefaultTimeout{3000};
 
 class DirectoryLdapAuthenticator final : public LdapAuthenticator {
  public:

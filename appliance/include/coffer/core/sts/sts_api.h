@@ -53,6 +53,12 @@ struct StsApiOptions {
   std::size_t max_session_policy_bytes = 2048;
   // Proxies whose X-Forwarded-For names the client (as S3ApiOptions).
   std::vector<std::string> trusted_proxies;
+  // How many logins that block on an identity provider (LDAP binds and
+  // searches, OIDC discovery/JWKS fetches) may run at once; more answer 503
+  // ServiceUnavailable at once. The daemon sets it below its worker count, so
+  // a hung directory can never hold every worker and starve S3 requests.
+  // 0: no limit.
+  std::size_t max_concurrent_identity_calls = 0;
 };
 
 // Where minted sessions are recorded (the IAM store in production). Thread-safe.
