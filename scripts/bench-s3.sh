@@ -5,6 +5,7 @@
 # can do here: sendfile GETs from the page cache, PUTs through the dav module.
 #
 #   scripts/bench-s3.sh [--quick] [--build-dir DIR] [--no-build] [--duration S]
+#                       [--sse [--kes] [--reps N]]
 #
 # Measures 1 MiB PUT/GET MB/s at 16 connections, 4 KiB PUT/GET ops/s and
 # p50/p99 at 16 and 256 connections, coffer's RSS with 1,000 idle keep-alive
@@ -12,6 +13,14 @@
 # generated on the fly. Prints a Markdown table and writes it to
 # build/bench-s3.md. Listens on 127.0.0.1 only; every process it starts is
 # stopped on exit; each step runs under `timeout`.
+#
+# --sse measures server-side encryption instead (issue #9): PUT and GET of
+# 1 MiB (16 connections) and 64 MiB (4 connections) objects into a plain
+# bucket, an SSE-S3 bucket and an SSE-KMS bucket (bucket default encryption,
+# so the client sends the same requests), interleaved N times (--reps, default
+# 3), medians and encrypted/plain ratios printed and written to
+# build/bench-sse.md. The key service is the in-process store, or with --kes
+# a `coffer kms serve` on 127.0.0.1 over mTLS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -20,13 +29,19 @@ quick=0
 build_dir=build/release
 build=1
 duration=10
+sse=0
+kes=0
+reps=3
 while [[ $# -gt 0 ]]; do
   case $1 in
     --quick) quick=1; duration=3 ;;
     --build-dir) build_dir=$2; shift ;;
     --no-build) build=0 ;;
     --duration) duration=$2; shift ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    --sse) sse=1 ;;
+    --kes) sse=1; kes=1 ;;
+    --reps) reps=$2; shift ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     *) echo "bench-s3: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -37,7 +52,9 @@ if [[ $build -eq 1 ]]; then
   if [[ ! -f $build_dir/CMakeCache.txt ]]; then
     cmake --preset release -B "$build_dir" >/dev/null
   fi
-  cmake --build "$build_dir" -j2 --target coffer coffer-load
+  extra=()
+  [[ $kes -eq 1 ]] && extra=(coffer_kes_bench)
+  cmake --build "$build_dir" -j2 --target coffer coffer-load "${extra[@]}"
 fi
 COFFER=$ROOT/$build_dir/appliance/coffer
 LOAD=$ROOT/$build_dir/conformance/perf/coffer-load
@@ -54,15 +71,16 @@ ulimit -n "$(( $(ulimit -Hn) < 16384 ? $(ulimit -Hn) : 16384 ))"
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 work=$(mktemp -d /tmp/coffer-bench.XXXXXX)
 coffer_pid=
+kes_pid=
 nginx_pid=
 sampler_pid=
 idle_pid=
 cleanup() {
   local rc=$?
-  for pid in $idle_pid $sampler_pid $nginx_pid $coffer_pid; do
+  for pid in $idle_pid $sampler_pid $nginx_pid $coffer_pid $kes_pid; do
     kill "$pid" 2>/dev/null || true
   done
-  for pid in $idle_pid $sampler_pid $nginx_pid $coffer_pid; do
+  for pid in $idle_pid $sampler_pid $nginx_pid $coffer_pid $kes_pid; do
     wait "$pid" 2>/dev/null || true
   done
   rm -rf "$work"
@@ -87,6 +105,36 @@ mkdir -p "$work/coffer" "$work/certs" "$work/config"
 cp -r fixtures/quickstart/. "$work/config/"
 printf '\n[buckets.bench]\nversioning = false\nencryption = "none"\nanonymous = "none"\n' \
   >>"$work/config/buckets.toml"
+if [[ $sse -eq 1 ]]; then
+  # SSE buckets by default encryption: coffer-load sends the same requests.
+  printf '\n[buckets.benchs3]\nversioning = false\nencryption = "sse-s3"\nanonymous = "none"\n' \
+    >>"$work/config/buckets.toml"
+  printf '\n[buckets.benchkms]\nversioning = false\nencryption = "sse-kms"\nkms_key = "bench-kms"\nanonymous = "none"\n' \
+    >>"$work/config/buckets.toml"
+  if [[ $kes -eq 1 ]]; then
+    kport=$(free_port)
+    "$COFFER" certs generate --ip 127.0.0.1 --host localhost --out "$work/kes-certs" >/dev/null
+    ca="$work/kes-certs/CAs/coffer-local-ca.crt"
+    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=bench \
+      -keyout "$work/app.key" -out "$work/app.csr" 2>/dev/null
+    printf 'extendedKeyUsage=clientAuth\n' >"$work/app.ext"
+    openssl x509 -req -in "$work/app.csr" -CA "$ca" -CAkey "$work/kes-certs.ca-key.pem" \
+      -CAcreateserial -CAserial "$work/ca.srl" -days 1 -extfile "$work/app.ext" \
+      -out "$work/app.crt" 2>/dev/null
+    printf '[policy.bench]\nallow = ["/v1/key/*/*", "/v1/status"]\nidentities = ["%s"]\n' \
+      "$("$COFFER" kms identity "$work/app.crt")" >"$work/kes-policy.toml"
+    "$COFFER" kms serve --address "127.0.0.1:$kport" --certs-dir "$work/kes-certs" \
+      --keys "$work/kes-keys" --policy "$work/kes-policy.toml" --audit-log /dev/null \
+      --log-level warn >"$work/kes.log" 2>&1 &
+    kes_pid=$!
+    for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$kport") 2>/dev/null && break; sleep 0.1; done
+    printf '[key_service]\naddress = "127.0.0.1:%s"\nclient_cert_file = "%s"\nclient_key_file = "%s"\nca_file = "%s"\ncreate_keys = ["bench-kms"]\n' \
+      "$kport" "$work/app.crt" "$work/app.key" "$ca" >"$work/config/key_service.toml"
+  else
+    printf '[key_service]\naddress = "in-process"\ncreate_keys = ["bench-kms"]\n' \
+      >"$work/config/key_service.toml"
+  fi
+fi
 "$COFFER" serve --data "$work/coffer" --config "$work/config" --certs-dir "$work/certs" \
   --address "127.0.0.1:$cport" --log-level warn >"$work/coffer.log" 2>&1 &
 coffer_pid=$!
@@ -96,6 +144,10 @@ if ! wait_url "http://127.0.0.1:$cport/minio/health/live" 30; then
   exit 1
 fi
 CURL_C="http://127.0.0.1:$cport"
+[[ $sse -eq 1 ]] && have_nginx=0
+
+# shellcheck source=bench-sse.sh
+[[ $sse -eq 1 ]] && { source "$ROOT/scripts/bench-sse.sh"; exit 0; }
 
 # --- nginx ------------------------------------------------------------------
 nport=
