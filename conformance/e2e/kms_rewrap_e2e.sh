@@ -26,7 +26,7 @@ stop_kes() {
   wait "$kes_pid" 2>/dev/null || true
   kes_pid=""
 }
-trap '_rc=$?; stop_kes; (exit $_rc); e2e_cleanup' EXIT
+trap '_rc=$?; set +e; stop_kes; (exit $_rc); e2e_cleanup' EXIT
 
 # ---- the key service: certificates, policy, `coffer kms serve` ------------
 "$COFFER_BIN" certs generate --ip 127.0.0.1 --host localhost --out "$work/kes-certs" >/dev/null
