@@ -1,9 +1,10 @@
 // `coffer admin sts list|revoke`: the STS sessions recorded in the IAM store.
 // Listing shows access key, parent, expiry and whether a session policy
 // narrows it, never a secret or a token. Revoking marks the session (or every
-// session of a parent) revoked; the running appliance refuses its token from
-// its next snapshot rebuild (at most one --reconcile-interval later), and
-// every node that shares the store does the same.
+// session of a parent) revoked; a `coffer serve` running on the store notices
+// the write through SQLite's data_version (polled every 250 ms), rebuilds its
+// snapshot and refuses the token from the next request. The admin API
+// (DELETE /coffer/admin/v1/sts-sessions/KEY) revokes without store access.
 
 #include <cstdio>
 #include <string>
