@@ -51,6 +51,8 @@ const std::map<std::string, std::vector<std::string>>& KnownWorkloads() {
         "skewed-signature-refused"}},
       {"replay", {"expired-presign-refused", "stale-signature-refused", "fresh-request-served"}},
       {"durability", {"never-wrong-bytes", "acknowledged-readable", "healed-redundancy"}},
+      {"escalation", {"crafted-name-refused", "no-cross-user-read", "session-cannot-widen",
+                      "no-self-grant", "revocation-applies"}},
   };
   return workloads;
 }

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "coffer/base/assert.h"
+#include "coffer/core/admin/admin_api.h"
 #include "coffer/core/auth/signer.h"
 #include "coffer/core/reconcile/bucket_sync.h"
 #include "coffer/core/s3/api.h"
@@ -160,6 +161,16 @@ World::World(SimEnv& env, WorldOptions options) : env_(env), options_(std::move(
                                        std::move(sts_options));
   COFFER_ASSERT(sts.has_value());
   router_->AddRoute("sts", &core::sts::StsApi::Owns, std::move(sts).value());
+
+  core::admin::AdminApiOptions admin_options;
+  admin_options.region = options_.region;
+  admin_options.session_tokens = tokens;
+  auto admin =
+      core::admin::AdminApi::Create(env_, snapshots, *runtime_, root, std::move(admin_options));
+  COFFER_ASSERT(admin.has_value());
+  router_->AddRoute(
+      "admin", [](const core::HttpRequest& r) { return core::admin::AdminApi::Owns(r.target); },
+      std::move(admin).value());
 
   core::s3::S3ApiOptions s3_options;
   s3_options.region = options_.region;

@@ -41,6 +41,7 @@ SendOptions As(Credentials credentials, std::string service = "s3");
 std::unique_ptr<Workload> MakeAuthz();
 std::unique_ptr<Workload> MakeCredentials();
 std::unique_ptr<Workload> MakeDurability();
+std::unique_ptr<Workload> MakeEscalation();
 std::unique_ptr<Workload> MakeInterception();
 std::unique_ptr<Workload> MakeReplay();
 Request Put(std::string target, std::string body);
