@@ -12,7 +12,10 @@
 #     the other bucket's SSE-KMS object (not rewrapped) no longer does, and
 #     the data key made under version 1 before the rotation no longer opens;
 #   - a key made with `coffer kms create --keys` beside the running server is
-#     usable by the appliance at once.
+#     usable by the appliance at once;
+#   - the key service stops: SSE-KMS PUT and GET answer 503 ServiceUnavailable,
+#     plain and SSE-C requests work; it comes back: everything works (the
+#     appliance's pooled KES connections to the old process are replaced).
 # Needs COFFER_BIN and COFFER_SOURCE_DIR (ctest sets both).
 set -euo pipefail
 # shellcheck source=conformance/e2e/lib.sh
@@ -46,15 +49,19 @@ allow = ["/v1/key/create/app-*", "/v1/key/generate/app-*", "/v1/key/decrypt/app-
 identities = ["$APP_ID"]
 EOF
 KES_PORT=$(free_port)
-"$COFFER_BIN" kms serve --address "127.0.0.1:$KES_PORT" --certs-dir "$work/kes-certs" \
-  --keys "$work/kes-keys" --policy "$work/policy.toml" --audit-log "$work/kes-audit.log" \
-  >>"$work/kes.log" 2>&1 &
-kes_pid=$!
-for _ in $(seq 1 100); do
-  (exec 3<>"/dev/tcp/127.0.0.1/$KES_PORT") 2>/dev/null && break
-  kill -0 "$kes_pid" 2>/dev/null || fail "kms serve exited: $(tail -5 "$work/kes.log")"
-  sleep 0.1
-done
+start_kes() {
+  "$COFFER_BIN" kms serve --address "127.0.0.1:$KES_PORT" --certs-dir "$work/kes-certs" \
+    --keys "$work/kes-keys" --policy "$work/policy.toml" --audit-log "$work/kes-audit.log" \
+    >>"$work/kes.log" 2>&1 &
+  kes_pid=$!
+  for _ in $(seq 1 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$KES_PORT") 2>/dev/null && return 0
+    kill -0 "$kes_pid" 2>/dev/null || fail "kms serve exited: $(tail -5 "$work/kes.log")"
+    sleep 0.1
+  done
+  fail "kms serve did not listen"
+}
+start_kes
 KES=(--server "127.0.0.1:$KES_PORT" --client-cert "$work/app.crt" --client-key "$work/app.key"
   --ca "$KES_CA")
 
@@ -183,5 +190,29 @@ aws_ s3 cp kms.txt "s3://$B/late.txt" --sse aws:kms --sse-kms-key-id app-late >/
   fail "SSE-KMS with a key made by coffer kms create --keys"
 read_back "$B" late.txt kms.txt || fail "late key object"
 e2e_log "ok: a key created with --keys while kms serve runs is used at once"
+
+# ---- the key service goes down and comes back -------------------------------
+stop_kes
+if out=$(aws_ s3 cp kms.txt "s3://$B/down.txt" --sse aws:kms --sse-kms-key-id app-kms 2>&1); then
+  fail "SSE-KMS PUT succeeded with the key service down"
+fi
+assert_contains "ServiceUnavailable" "$out" "SSE-KMS PUT with the key service down"
+if out=$(aws_ s3 cp "s3://$B/kms.txt" "$work/got.bin" 2>&1); then
+  fail "SSE-KMS GET succeeded with the key service down"
+fi
+assert_contains "ServiceUnavailable" "$out" "SSE-KMS GET with the key service down"
+aws_ s3 cp other.txt "s3://$B/plain.txt" >/dev/null || fail "plain PUT with the key service down"
+read_back "$B" plain.txt other.txt || fail "plain GET with the key service down"
+aws_ s3 cp ssec.txt "s3://$B/ssec2.txt" --sse-c AES256 --sse-c-key "$SSE_C_KEY" >/dev/null ||
+  fail "SSE-C needs no key service"
+e2e_log "ok: key service down: SSE-KMS answers 503 ServiceUnavailable, plain and SSE-C work"
+start_kes
+# The appliance's pooled connections to the old server are dead: the first
+# call replaces them.
+all_read "key service back"
+aws_ s3 cp kms.txt "s3://$B/up.txt" --sse aws:kms --sse-kms-key-id app-kms >/dev/null ||
+  fail "SSE-KMS PUT after the key service came back"
+read_back "$B" up.txt kms.txt || fail "SSE-KMS GET after the key service came back"
+e2e_log "ok: key service back: everything reads and writes again"
 
 e2e_log "all checks passed"
