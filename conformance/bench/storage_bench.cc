@@ -417,8 +417,9 @@ void BM_GetPhases(benchmark::State& state) {
 class ListFixture {
  public:
   static ErasureSet& Set() {
-    static ListFixture* fixture = new ListFixture();
-    return fixture->shm_.set();
+    // Destroyed at exit, which removes its folder in /dev/shm.
+    static ListFixture fixture;
+    return fixture.shm_.set();
   }
 
  private:
