@@ -149,6 +149,23 @@ std::optional<base::WallTime> ParseRfc3339(std::string_view text) {
   return base::WallTime(local - offset) + fraction;
 }
 
+// X-Amz-Security-Token from a presigned request's query ("" when absent or
+// not decodable: the verifier then refuses the session key).
+std::string QueryToken(std::string_view target) {
+  const std::size_t q = target.find('?');
+  std::string_view rest = q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
+  constexpr std::string_view kName = "X-Amz-Security-Token=";
+  while (!rest.empty()) {
+    const std::size_t amp = rest.find('&');
+    const std::string_view pair = rest.substr(0, amp);
+    rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
+    if (pair.starts_with(kName)) {
+      return s3::PercentDecode(pair.substr(kName.size()), /*plus_is_space=*/false).value_or("");
+    }
+  }
+  return "";
+}
+
 json TimeOrNull(const std::optional<base::WallTime>& t) {
   return t.has_value() ? json(env::FormatRfc3339(*t)) : json(nullptr);
 }
@@ -240,7 +257,8 @@ Reply AdminApi::Impl::Route(const HttpRequest& request, BodyReader& body) {
   const std::shared_ptr<const state::Snapshot> snapshot = snapshots ? snapshots() : nullptr;
   // STS session credentials authenticate as on S3: the token must open,
   // name the key, be unexpired and unrevoked, and its parent able to act.
-  std::string_view token = request.Header("x-amz-security-token");
+  std::string token(request.Header("x-amz-security-token"));
+  if (token.empty()) token = QueryToken(request.target);  // Presigned, as on S3.
   std::optional<sts::SessionClaims> session;
   auto lookup = [&](std::string_view access_key) {
     sts::SessionClaims claims;

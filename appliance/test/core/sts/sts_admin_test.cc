@@ -300,6 +300,18 @@ TEST_F(StsAdminTest, SessionTokensAreVerifiedOnTheAdminApi) {
   EXPECT_EQ(JsonCode(Admin("GET", kSessions, AsSession(swapped))), "InvalidToken");
 }
 
+TEST_F(StsAdminTest, PresignedAdminRequestsCarryTheTokenInTheQuery) {
+  const Creds ops = Assume(AsUser("ops"));
+  SendOptions o = AsSession(ops);
+  o.auth = s3::testing::AuthMode::kPresigned;
+  Response r = Admin("GET", kSessions, o);
+  EXPECT_EQ(r.status, 200u) << r.body;
+  const Creds alice = Assume(AsUser("alice"));
+  SendOptions denied = AsSession(alice);
+  denied.auth = s3::testing::AuthMode::kPresigned;
+  EXPECT_EQ(Admin("GET", kSessions, denied).status, 403u);
+}
+
 TEST_F(StsAdminTest, NarrowedSessionsNeverMintServiceAccounts) {
   // Unnarrowed: the session acts as ops, which may create accounts.
   const Creds ops = Assume(AsUser("ops"));
