@@ -42,6 +42,7 @@ base::Result<std::map<std::string, std::string>> StringTable(const std::string& 
 
 const std::map<std::string, std::vector<std::string>>& KnownWorkloads() {
   static const std::map<std::string, std::vector<std::string>> workloads = {
+      {"at-rest", {"no-plaintext-at-rest", "no-key-at-rest", "round-trip"}},
       {"authz", {"allowed-only", "deny-wins"}},
       {"interception",
        {"plain-sts-refused", "plain-ssec-refused", "secure-transport-enforced",
@@ -51,8 +52,9 @@ const std::map<std::string, std::vector<std::string>>& KnownWorkloads() {
         "skewed-signature-refused"}},
       {"replay", {"expired-presign-refused", "stale-signature-refused", "fresh-request-served"}},
       {"durability", {"never-wrong-bytes", "acknowledged-readable", "healed-redundancy"}},
-      {"escalation", {"crafted-name-refused", "no-cross-user-read", "session-cannot-widen",
-                      "no-self-grant", "revocation-applies"}},
+      {"escalation",
+       {"crafted-name-refused", "no-cross-user-read", "session-cannot-widen", "no-self-grant",
+        "revocation-applies"}},
   };
   return workloads;
 }

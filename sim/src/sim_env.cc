@@ -40,4 +40,10 @@ std::shared_ptr<SimDisk> SimEnv::Disk(std::string_view name) const {
   return it == disks_.end() ? nullptr : it->second;
 }
 
+std::vector<std::string> SimEnv::DiskNames() const {
+  std::vector<std::string> names;
+  for (const auto& [name, disk] : disks_) names.push_back(name);
+  return names;
+}
+
 }  // namespace coffer::sim

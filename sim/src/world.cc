@@ -6,6 +6,7 @@
 #include "coffer/base/assert.h"
 #include "coffer/core/admin/admin_api.h"
 #include "coffer/core/auth/signer.h"
+#include "coffer/core/kms/local_key_service.h"
 #include "coffer/core/reconcile/bucket_sync.h"
 #include "coffer/core/s3/api.h"
 #include "coffer/core/sts/session_token.h"
@@ -172,7 +173,17 @@ World::World(SimEnv& env, WorldOptions options) : env_(env), options_(std::move(
       "admin", [](const core::HttpRequest& r) { return core::admin::AdminApi::Owns(r.target); },
       std::move(admin).value());
 
+  core::kms::LocalKeyServiceOptions kms_options;
+  kms_options.location = "kms";
+  kms_options.root_key = base::Secret(options_.kms_root_key);
+  auto keys = core::kms::LocalKeyService::Open(env_, std::move(kms_options));
+  COFFER_ASSERT(keys.has_value());
+  keys_ = std::move(keys).value();
+  (void)keys_->CreateKey(options_.sse_master_key);
+
   core::s3::S3ApiOptions s3_options;
+  s3_options.key_service = keys_.get();
+  s3_options.sse_master_key = options_.sse_master_key;
   s3_options.region = options_.region;
   s3_options.session_tokens = tokens;
   auto s3 =

@@ -38,6 +38,7 @@ Request Get(std::string target);
 SendOptions As(Credentials credentials, std::string service = "s3");
 
 // The workloads (registry.cc maps names to them).
+std::unique_ptr<Workload> MakeAtRest();
 std::unique_ptr<Workload> MakeAuthz();
 std::unique_ptr<Workload> MakeCredentials();
 std::unique_ptr<Workload> MakeDurability();

@@ -9,6 +9,7 @@
 namespace coffer::sim {
 
 std::unique_ptr<Workload> MakeWorkload(std::string_view name) {
+  if (name == "at-rest") return workloads::MakeAtRest();
   if (name == "authz") return workloads::MakeAuthz();
   if (name == "credentials") return workloads::MakeCredentials();
   if (name == "durability") return workloads::MakeDurability();

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "coffer/env/env.h"
 #include "coffer/sim/event_scheduler.h"
@@ -42,6 +43,8 @@ class SimEnv final : public env::Env {
   Trace& trace() { return trace_; }
   // The disk behind a drive name, or null. For checkers and fault scripts.
   std::shared_ptr<SimDisk> Disk(std::string_view name) const;
+  // Every disk opened so far, by name (an attacker's view of the machine).
+  std::vector<std::string> DiskNames() const;
 
  private:
   class TraceSink final : public env::LogSink {

@@ -28,6 +28,7 @@
 #include "coffer/core/s3/store_runtime.h"
 #include "coffer/core/storage/erasure_set.h"
 #include "coffer/core/sts/store_sessions.h"
+#include "coffer/env/key_service.h"
 #include "coffer/sim/sim_env.h"
 
 namespace coffer::sim {
@@ -71,6 +72,10 @@ struct WorldOptions {
   std::string root_password = "simroot-password-0123456789";
   std::string region = "us-east-1";
   std::chrono::seconds sts_duration_min{900};
+  // The in-process key service's root key (on its own simulated drive,
+  // "kms"); SSE-S3 seals under sse_master_key there.
+  std::string kms_root_key = std::string(32, 'K');
+  std::string sse_master_key = "coffer-sse-s3";
 };
 
 // One request as a client builds it, before signing.
@@ -134,6 +139,7 @@ class World {
   SimConfigRepo& repo() { return *repo_; }
   core::reconcile::Reconciler& reconciler() { return *reconciler_; }
   core::storage::ErasureSet& objects() { return *objects_; }
+  env::KeyService& keys() { return *keys_; }
   const core::Health& health() const { return health_; }
   const WorldOptions& options() const { return options_; }
   Credentials root() const { return {options_.root_user, options_.root_password, ""}; }
@@ -146,6 +152,7 @@ class World {
   std::unique_ptr<SimConfigRepo> repo_;
   std::unique_ptr<core::reconcile::Reconciler> reconciler_;
   std::unique_ptr<core::storage::ErasureSet> objects_;
+  std::unique_ptr<env::KeyService> keys_;
   std::unique_ptr<core::s3::StoreRuntime> runtime_;
   std::unique_ptr<core::sts::StoreSessionRecorder> sts_recorder_;
   std::unique_ptr<core::Router> router_;
