@@ -51,6 +51,7 @@ const std::map<std::string, std::vector<std::string>>& KnownWorkloads() {
        {"expired-session-refused", "tampered-token-refused", "orphaned-session-refused",
         "skewed-signature-refused"}},
       {"replay", {"expired-presign-refused", "stale-signature-refused", "fresh-request-served"}},
+      {"rotation", {"readable-while-version-exists", "refused-after-version-destroyed"}},
       {"durability", {"never-wrong-bytes", "acknowledged-readable", "healed-redundancy"}},
       {"escalation",
        {"crafted-name-refused", "no-cross-user-read", "session-cannot-widen", "no-self-grant",

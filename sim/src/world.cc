@@ -178,6 +178,7 @@ World::World(SimEnv& env, WorldOptions options) : env_(env), options_(std::move(
   kms_options.root_key = base::Secret(options_.kms_root_key);
   auto keys = core::kms::LocalKeyService::Open(env_, std::move(kms_options));
   COFFER_ASSERT(keys.has_value());
+  local_keys_ = keys->get();
   keys_ = std::move(keys).value();
   (void)keys_->CreateKey(options_.sse_master_key);
 

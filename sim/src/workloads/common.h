@@ -45,6 +45,7 @@ std::unique_ptr<Workload> MakeDurability();
 std::unique_ptr<Workload> MakeEscalation();
 std::unique_ptr<Workload> MakeInterception();
 std::unique_ptr<Workload> MakeReplay();
+std::unique_ptr<Workload> MakeRotation();
 Request Put(std::string target, std::string body);
 
 }  // namespace coffer::sim::workloads

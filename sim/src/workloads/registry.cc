@@ -16,6 +16,7 @@ std::unique_ptr<Workload> MakeWorkload(std::string_view name) {
   if (name == "escalation") return workloads::MakeEscalation();
   if (name == "interception") return workloads::MakeInterception();
   if (name == "replay") return workloads::MakeReplay();
+  if (name == "rotation") return workloads::MakeRotation();
   return nullptr;
 }
 

@@ -22,6 +22,7 @@
 #include "coffer/core/auth/crypto.h"
 #include "coffer/core/health.h"
 #include "coffer/core/http.h"
+#include "coffer/core/kms/local_key_service.h"
 #include "coffer/core/reconcile/config_repo.h"
 #include "coffer/core/reconcile/reconciler.h"
 #include "coffer/core/router.h"
@@ -140,6 +141,8 @@ class World {
   core::reconcile::Reconciler& reconciler() { return *reconciler_; }
   core::storage::ErasureSet& objects() { return *objects_; }
   env::KeyService& keys() { return *keys_; }
+  // The same service, for what only the in-process store offers (prune).
+  core::kms::LocalKeyService& local_keys() { return *local_keys_; }
   const core::Health& health() const { return health_; }
   const WorldOptions& options() const { return options_; }
   Credentials root() const { return {options_.root_user, options_.root_password, ""}; }
@@ -153,6 +156,7 @@ class World {
   std::unique_ptr<core::reconcile::Reconciler> reconciler_;
   std::unique_ptr<core::storage::ErasureSet> objects_;
   std::unique_ptr<env::KeyService> keys_;
+  core::kms::LocalKeyService* local_keys_ = nullptr;
   std::unique_ptr<core::s3::StoreRuntime> runtime_;
   std::unique_ptr<core::sts::StoreSessionRecorder> sts_recorder_;
   std::unique_ptr<core::Router> router_;
