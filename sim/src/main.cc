@@ -46,7 +46,8 @@ constexpr const char* kUsage = R"(usage: coffer-sim <command> [options]
       tests) and stops at the first failure.
 
   Planted bugs (COFFER_TESTING builds only): skip-presign-expiry,
-  skip-session-expiry, allow-overrides-deny, skip-bitrot-check.
+  skip-session-expiry, allow-overrides-deny, skip-bitrot-check,
+  ack-before-audit-durable.
 
   smoke --seed N [--steps K] [--trace]
       run the seam smoke workload (drives with faults, scheduler, virtual
@@ -122,6 +123,8 @@ bool ParsePlanted(std::string_view list, unsigned& mask) {
       mask |= static_cast<unsigned>(PlantedBug::kAllowOverridesDeny);
     } else if (name == "skip-bitrot-check") {
       mask |= static_cast<unsigned>(PlantedBug::kSkipBitrotCheck);
+    } else if (name == "ack-before-audit-durable") {
+      mask |= static_cast<unsigned>(PlantedBug::kAckBeforeAuditDurable);
     } else {
       return false;
     }

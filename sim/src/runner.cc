@@ -98,11 +98,11 @@ RunSummary RunScenario(const Scenario& scenario, const RunOptions& options) {
   world_options.repo_files = scenario.repo;
   world_options.secrets = scenario.secrets;
   AdjustWorldOptions(scenario.workload, world_options);
-  World world(env, world_options);
+  auto world = std::make_unique<World>(env, world_options);
   StepLog log(env.trace(), scenario.invariants);
 
   SeededRandom setup_rng(StepSeed(options.seed, ~std::uint64_t{0}));
-  workload->Setup(world, setup_rng, log);
+  workload->Setup(*world, setup_rng, log);
   if (log.violation().empty()) {
     // Faults start after setup: the actors' config is in place first.
     for (const auto& [point, rate] : scenario.faults) env.sim_faults().SetRate(point, rate);
@@ -111,8 +111,17 @@ RunSummary RunScenario(const Scenario& scenario, const RunOptions& options) {
       if (options.skip.contains(i)) continue;
       env.trace().Add("step " + std::to_string(i));
       SeededRandom rng(StepSeed(options.seed, i));
-      workload->Step(world, rng, log);
+      workload->Step(*world, rng, log);
       ++summary.steps_run;
+      if (log.TakeCrash() && log.violation().empty()) {
+        env.trace().Add("crash: the appliance dies and starts again");
+        env.events().DropAll();
+        world.reset();
+        ++world_options.boot;
+        world = std::make_unique<World>(env, world_options);
+        workload->Restarted(*world, log);
+        log.Count("crash");
+      }
       if (!log.violation().empty()) {
         summary.failed_step = i;
         break;
@@ -121,7 +130,7 @@ RunSummary RunScenario(const Scenario& scenario, const RunOptions& options) {
     if (log.violation().empty()) {
       env.sim_faults().set_enabled(false);
       env.trace().Add("finish");
-      workload->Finish(world, log);
+      workload->Finish(*world, log);
       if (!log.violation().empty()) summary.failed_step = steps;
     }
   }

@@ -43,6 +43,7 @@ base::Result<std::map<std::string, std::string>> StringTable(const std::string& 
 const std::map<std::string, std::vector<std::string>>& KnownWorkloads() {
   static const std::map<std::string, std::vector<std::string>> workloads = {
       {"at-rest", {"no-plaintext-at-rest", "no-key-at-rest", "round-trip"}},
+      {"audit", {"acknowledged-is-durable", "delivered-at-least-once"}},
       {"authz", {"allowed-only", "deny-wins"}},
       {"interception",
        {"plain-sts-refused", "plain-ssec-refused", "secure-transport-enforced",

@@ -182,6 +182,27 @@ World::World(SimEnv& env, WorldOptions options) : env_(env), options_(std::move(
   keys_ = std::move(keys).value();
   (void)keys_->CreateKey(options_.sse_master_key);
 
+  if (options_.audit_receiver != nullptr) {
+    audit_peers_ = std::make_unique<SimAuditPeers>(env_, options_.audit_receiver);
+    core::audit::AuditLogOptions log_options;
+    log_options.deployment_id = "sim";
+    log_options.retry_min = std::chrono::milliseconds(100);
+    log_options.retry_max = std::chrono::seconds(5);
+    audit_log_ = std::make_unique<core::audit::AuditLog>(env_, *audit_peers_, log_options);
+    core::audit::TargetConfig target;
+    target.kind = core::audit::TargetConfig::Kind::kWebhook;
+    target.name = "sim";
+    target.webhook.name = "sim";
+    target.webhook.endpoint = "http://receiver.sim/audit";
+    target.queue_dir = "spool/webhook-sim";
+    target.queue_size = 500;
+    target.batch_size = 16;
+    target.min_free_bytes = 0;
+    const auto errors = audit_log_->Configure({target});
+    COFFER_ASSERT(errors.empty());
+    metrics_ = std::make_unique<core::audit::RequestMetrics>();
+  }
+
   core::s3::S3ApiOptions s3_options;
   s3_options.key_service = keys_.get();
   s3_options.sse_master_key = options_.sse_master_key;
@@ -191,6 +212,10 @@ World::World(SimEnv& env, WorldOptions options) : env_(env), options_(std::move(
       core::s3::S3Api::Create(env_, *objects_, snapshots, *runtime_, root, std::move(s3_options));
   COFFER_ASSERT(s3.has_value());
   router_->SetFallback(std::move(s3).value());
+  if (audit_log_ != nullptr) {
+    audit_handler_ =
+        std::make_unique<core::audit::AuditHandler>(env_, *router_, *audit_log_, *metrics_);
+  }
 }
 
 World::~World() = default;
@@ -246,7 +271,7 @@ Reply World::Send(Request request, const SendOptions& options, core::HttpRequest
 
 Reply World::Replay(const core::HttpRequest& request, std::string body) {
   core::HttpRequest http = request;
-  http.request_id = "sim-req-" + std::to_string(++requests_);
+  http.request_id = "sim-req-" + std::to_string(options_.boot) + "-" + std::to_string(++requests_);
   std::optional<std::uint64_t> length;
   for (const auto& [k, v] : http.headers) {
     if (k == "content-length") length = std::stoull(v);
@@ -254,7 +279,10 @@ Reply World::Replay(const core::HttpRequest& request, std::string body) {
   StringBody reader(std::move(body), length);
   Reply reply;
   CaptureWriter writer(reply, http.method == "HEAD");
-  router_->Serve(http, reader, writer);
+  reply.request_id = http.request_id;
+  core::Handler& handler = audit_handler_ != nullptr ? static_cast<core::Handler&>(*audit_handler_)
+                                                     : static_cast<core::Handler&>(*router_);
+  handler.Serve(http, reader, writer);
   return reply;
 }
 

@@ -39,6 +39,7 @@ SendOptions As(Credentials credentials, std::string service = "s3");
 
 // The workloads (registry.cc maps names to them).
 std::unique_ptr<Workload> MakeAtRest();
+std::unique_ptr<Workload> MakeAudit();
 std::unique_ptr<Workload> MakeAuthz();
 std::unique_ptr<Workload> MakeCredentials();
 std::unique_ptr<Workload> MakeDurability();

@@ -10,6 +10,7 @@ namespace coffer::sim {
 
 std::unique_ptr<Workload> MakeWorkload(std::string_view name) {
   if (name == "at-rest") return workloads::MakeAtRest();
+  if (name == "audit") return workloads::MakeAudit();
   if (name == "authz") return workloads::MakeAuthz();
   if (name == "credentials") return workloads::MakeCredentials();
   if (name == "durability") return workloads::MakeDurability();
@@ -20,7 +21,8 @@ std::unique_ptr<Workload> MakeWorkload(std::string_view name) {
   return nullptr;
 }
 
-void AdjustWorldOptions(std::string_view, WorldOptions& options) {
+void AdjustWorldOptions(std::string_view workload, WorldOptions& options) {
+  if (workload == "audit") options.audit_receiver = std::make_shared<SimReceiver>();
   // Every actor a workload may name gets its secret as NAME_SECRET.
   for (const char* user :
        {"alice", "bob", "carol", "dave", "erin", "mallory", "victim", "u0", "u1", "u2", "u3"}) {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "coffer/base/bytes.h"
+#include "coffer/base/planted.h"
 #include "coffer/core/audit/entry.h"
 
 namespace coffer::core::audit {
@@ -162,6 +163,11 @@ void AuditHandler::Serve(const HttpRequest& request, BodyReader& body, ResponseW
   outcome.time_to_first_byte = writer.first_byte();
   outcome.time_to_response = env_.clock().Monotonic() - start;
   std::string entry = BuildRequestEntry(log_.deployment_id(), now, request, facts, outcome);
+  if (base::Planted(base::PlantedBug::kAckBeforeAuditDurable)) {
+    writer.Release();  // The planted bug: acknowledged first, recorded after.
+    (void)log_.Commit(*ticket, std::move(entry));
+    return;
+  }
   base::Status durable = log_.Commit(*ticket, std::move(entry));
   if (durable.has_value()) {
     writer.Release();

@@ -13,10 +13,11 @@
 namespace coffer::base {
 
 enum class PlantedBug : unsigned {
-  kSkipPresignExpiry = 1u << 0,   // SigV4: presigned URLs are accepted after they expire.
-  kSkipSessionExpiry = 1u << 1,   // STS: session credentials are accepted after expiry.
-  kAllowOverridesDeny = 1u << 2,  // Policy: an explicit Deny is ignored, so an Allow wins.
-  kSkipBitrotCheck = 1u << 3,     // Storage: a shard whose checksum fails is used anyway.
+  kSkipPresignExpiry = 1u << 0,      // SigV4: presigned URLs are accepted after they expire.
+  kSkipSessionExpiry = 1u << 1,      // STS: session credentials are accepted after expiry.
+  kAllowOverridesDeny = 1u << 2,     // Policy: an explicit Deny is ignored, so an Allow wins.
+  kSkipBitrotCheck = 1u << 3,        // Storage: a shard whose checksum fails is used anyway.
+  kAckBeforeAuditDurable = 1u << 4,  // Audit: the response completes before its record is durable.
 };
 
 #if defined(COFFER_TESTING)

@@ -32,6 +32,12 @@ class EventScheduler final : public env::Scheduler {
   std::uint64_t RunUntilIdle(std::uint64_t max_tasks = ~std::uint64_t{0});
 
   std::size_t pending() const { return queue_.size(); }
+  // Forgets every pending task without running it: the process died (a
+  // simulated crash); timers and callbacks die with it.
+  void DropAll() {
+    queue_.clear();
+    index_.clear();
+  }
 
  private:
   struct Key {

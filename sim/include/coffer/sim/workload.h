@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "coffer/sim/seeded_random.h"
@@ -30,6 +31,10 @@ class StepLog {
   // Checks one invariant; on the first failure records `name: detail`.
   bool Check(bool holds, std::string_view name, std::string_view detail);
   void Count(std::string_view counter, std::uint64_t n = 1);
+  // Asks the runner to crash the appliance after this step: pending tasks
+  // die, unsynced writes are lost, and a new World starts on the same disks.
+  void RequestCrash() { crash_ = true; }
+  bool TakeCrash() { return std::exchange(crash_, false); }
 
   std::uint64_t checks() const { return checks_; }
   const std::string& violation() const { return violation_; }
@@ -40,6 +45,7 @@ class StepLog {
   std::vector<std::string> enabled_;
   std::uint64_t checks_ = 0;
   std::string violation_;
+  bool crash_ = false;
   std::map<std::string, std::uint64_t, std::less<>> counters_;
 };
 
@@ -49,6 +55,9 @@ class Workload {
   virtual void Setup(World& world, SeededRandom& rng, StepLog& log) = 0;
   virtual void Step(World& world, SeededRandom& rng, StepLog& log) = 0;
   virtual void Finish(World& world, StepLog& log) { (void)world, (void)log; }
+  // After a crash: `world` is the appliance started again on the same disks
+  // (its IAM store starts from the repo's first commit).
+  virtual void Restarted(World& world, StepLog& log) { (void)world, (void)log; }
 };
 
 // The workload named `name` (see KnownWorkloads()), or null.

@@ -19,6 +19,9 @@
 #include <string>
 #include <vector>
 
+#include "coffer/core/audit/audit_handler.h"
+#include "coffer/core/audit/audit_log.h"
+#include "coffer/core/audit/metrics.h"
 #include "coffer/core/auth/crypto.h"
 #include "coffer/core/health.h"
 #include "coffer/core/http.h"
@@ -30,6 +33,7 @@
 #include "coffer/core/storage/erasure_set.h"
 #include "coffer/core/sts/store_sessions.h"
 #include "coffer/env/key_service.h"
+#include "coffer/sim/sim_audit.h"
 #include "coffer/sim/sim_env.h"
 
 namespace coffer::sim {
@@ -77,6 +81,12 @@ struct WorldOptions {
   // "kms"); SSE-S3 seals under sse_master_key there.
   std::string kms_root_key = std::string(32, 'K');
   std::string sse_master_key = "coffer-sse-s3";
+  // When set, every request goes through the audit decorator to one strict
+  // webhook target delivering to this receiver, spooled on the "audit" disk.
+  std::shared_ptr<SimReceiver> audit_receiver;
+  // Which start of the appliance this is (request IDs stay unique across a
+  // simulated crash and restart).
+  std::uint64_t boot = 1;
 };
 
 // One request as a client builds it, before signing.
@@ -111,6 +121,7 @@ struct Reply {
   core::HeaderList headers;
   std::string body;
   bool finished = false;
+  std::string request_id;  // The ID the appliance gave the request.
   // The <Code> of an error body, "" otherwise.
   std::string Code() const;
   // The text of the first <name> element, "" when absent.
@@ -160,6 +171,10 @@ class World {
   std::unique_ptr<core::s3::StoreRuntime> runtime_;
   std::unique_ptr<core::sts::StoreSessionRecorder> sts_recorder_;
   std::unique_ptr<core::Router> router_;
+  std::unique_ptr<SimAuditPeers> audit_peers_;
+  std::unique_ptr<core::audit::AuditLog> audit_log_;
+  std::unique_ptr<core::audit::RequestMetrics> metrics_;
+  std::unique_ptr<core::audit::AuditHandler> audit_handler_;
   std::uint64_t requests_ = 0;
 };
 
