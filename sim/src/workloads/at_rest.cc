@@ -13,8 +13,6 @@
 //                         an SSE-C object without its key, or with another,
 //                         is refused.
 
-#include <openssl/evp.h>
-
 #include "coffer/core/auth/crypto.h"
 #include "coffer/sim/workload.h"
 
@@ -33,13 +31,6 @@ create_keys = ["app-key"]
 encryption = "sse-kms"
 kms_key = "app-key"
 )";
-
-std::string Md5Base64(const std::string& data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md, &len, EVP_md5(), nullptr);
-  return core::auth::Base64Encode(std::string_view(reinterpret_cast<char*>(md), len));
-}
 
 struct Written {
   std::string target;

@@ -2,7 +2,10 @@
 
 #include <cstdio>
 
+#include <openssl/evp.h>
+
 #include "coffer/base/assert.h"
+#include "coffer/core/auth/crypto.h"
 
 namespace coffer::sim::workloads {
 
@@ -10,6 +13,13 @@ std::string Body(SeededRandom& rng, std::size_t n) {
   std::string out(n, '\0');
   rng.Fill(std::as_writable_bytes(std::span(out.data(), out.size())));
   return out;
+}
+
+std::string Md5Base64(const std::string& data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), md, &len, EVP_md5(), nullptr);
+  return core::auth::Base64Encode(std::string_view(reinterpret_cast<char*>(md), len));
 }
 
 std::string SecretOf(const std::string& user) {

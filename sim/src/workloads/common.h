@@ -22,6 +22,9 @@ const T& Pick(SeededRandom& rng, const std::vector<T>& items) {
 // `n` bytes that depend on `tag` (so two objects differ in their bytes).
 std::string Body(SeededRandom& rng, std::size_t n);
 
+// Base64 of the MD5 of `data` (Content-MD5, SSE-C key MD5).
+std::string Md5Base64(const std::string& data);
+
 // A user's secret in the sim (40 chars, deterministic in the name).
 std::string SecretOf(const std::string& user);
 

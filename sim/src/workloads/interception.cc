@@ -11,8 +11,6 @@
 //   no-secret-on-plain-link   no answer on a plain link carries a secret key,
 //                             a session token or a customer key.
 
-#include <openssl/evp.h>
-
 #include "coffer/core/auth/crypto.h"
 #include "coffer/sim/workload.h"
 
@@ -39,13 +37,6 @@ json = '''
 
 [buckets.wire]
 )";
-
-std::string Md5Base64(const std::string& data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md, &len, EVP_md5(), nullptr);
-  return core::auth::Base64Encode(std::string_view(reinterpret_cast<char*>(md), len));
-}
 
 class Interception final : public Workload {
  public:
