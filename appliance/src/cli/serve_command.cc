@@ -50,9 +50,9 @@
 
 #include "config_watch.h"
 #include "data_layout.h"
+#include "dir_config_repo.h"
 #include "kms_command.h"
 #include "options.h"
-#include "dir_config_repo.h"
 #include "repo_access.h"
 #include "version.h"
 
@@ -801,7 +801,7 @@ class Appliance {
   std::unique_ptr<core::reconcile::Reconciler> reconciler_;
   std::unique_ptr<core::s3::StoreRuntime> runtime_;
   std::unique_ptr<env::KeyService> key_service_;
-  std::string sse_master_key_;  // [key_service] default_key; empty: coffer-sse-s3.
+  std::string sse_master_key_;                  // [key_service] default_key; empty: coffer-sse-s3.
   std::unique_ptr<KeyServiceProbe> key_probe_;  // INVARIANT: after key_service_ (stops first).
   std::unique_ptr<core::sts::StoreSessionRecorder> sts_recorder_;
   std::unique_ptr<core::sts::ExternalWriteWatcher> store_watcher_;
