@@ -13,11 +13,11 @@ test_pkgs=(
   librapidcheck-dev libgtest-dev libgmock-dev libbenchmark-dev
   clang-14 libclang-rt-14-dev clang-format-14
   curl openssl python3 python3-boto3 awscli s3cmd nginx-light
-  slapd ldap-utils nodejs
+  slapd ldap-utils nodejs rclone
 )
 
-# npm packages of e2e tests (OIDC provider): each folder's package.json pins exact versions.
-npm_test_folders=(conformance/e2e/oidc)
+# npm packages of e2e tests (OIDC provider, the JS clients of the client matrix): each folder's package.json pins exact versions.
+npm_test_folders=(conformance/e2e/oidc conformance/matrix)
 npm_test_packages() {
   [[ "${1:-all}" == build ]] && return 0
   local root dir
