@@ -28,6 +28,8 @@ import boto3
 import botocore.config
 import botocore.exceptions
 
+import coffer_proc  # conformance/e2e/coffer_proc.py
+
 STS_NS = "{https://sts.amazonaws.com/doc/2011-06-15/}"
 ROOT_USER = "ldap-e2e-root"
 ROOT_PASSWORD = "ldap-e2e-root-secret-0123456789"
@@ -82,29 +84,14 @@ class Coffer:
                  "--config", self.repo, "--address", f"127.0.0.1:{port}",
                  "--certs-dir", self.certs, "--reconcile-interval", "5"],
                 env=env, stdout=self.log, stderr=self.log)
-            ctx = ssl.create_default_context(cafile=self.ca)
-            deadline = time.time() + 30
-            while time.time() < deadline and self.proc.poll() is None:
-                try:
-                    with urllib.request.urlopen(self.endpoint + "/health/ready", context=ctx,
-                                                timeout=2) as r:
-                        if r.status == 200:
-                            return
-                except (urllib.error.URLError, OSError):
-                    pass
-                time.sleep(0.2)
+            if coffer_proc.wait_ready(self.proc, self.endpoint, self.ca, 30):
+                return
             self.stop()
             log(f"coffer serve did not become ready (attempt {attempt + 1})")
         raise RuntimeError("coffer serve did not start; see coffer.log")
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        coffer_proc.stop(self.proc)
         self.proc = None
 
 
