@@ -20,10 +20,12 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
 // SECURITY: the complete list of secret-bearing headers. A header that a new
 // feature adds and that carries a secret must be added here (and to the
 // redaction test).
-constexpr std::array<std::string_view, 9> kSecretHeaders = {
+constexpr std::array<std::string_view, 11> kSecretHeaders = {
     "authorization",
     "proxy-authorization",
     "cookie",
+    "set-cookie",     // The web console's session id, in its login answer.
+    "x-coffer-csrf",  // The web console's per-session CSRF token.
     "x-amz-security-token",
     "x-amz-server-side-encryption-customer-key",
     "x-amz-copy-source-server-side-encryption-customer-key",

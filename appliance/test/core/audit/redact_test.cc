@@ -31,6 +31,8 @@ HttpRequest SecretRequest() {
       {"x-amz-copy-source-server-side-encryption-customer-key", "SSECCOPYKEY=="},
       {"x-amz-server-side-encryption-customer-key-md5", "KEYMD5secret"},
       {"cookie", "COOKIEsession"},
+      {"set-cookie", "coffer_console=SESSIONid; HttpOnly"},
+      {"x-coffer-csrf", "CSRFtoken"},
       {"user-agent", "aws-cli/2.9"},
       {"content-type", "text/plain"},
   };
