@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "coffer/core/admin/policy_simulation.h"
 #include "coffer/policy/builtin.h"
 #include "coffer/policy/compile.h"
 #include "coffer/policy/evaluate.h"
@@ -125,25 +126,20 @@ struct EvalFlags {
   std::vector<std::string> context;
 };
 
-// Builds the condition context; --principal fills aws:username/aws:userid unless given.
-std::optional<policy::Context> BuildContext(const EvalFlags& flags) {
-  policy::Context ctx;
+// Parses the --context KEY=VALUE pairs (the simulator adds aws:username/aws:userid from
+// --principal unless given).
+std::optional<std::vector<std::pair<std::string, std::string>>> ParseContext(
+    const EvalFlags& flags) {
+  std::vector<std::pair<std::string, std::string>> pairs;
   for (const std::string& pair : flags.context) {
     const size_t eq = pair.find('=');
     if (eq == std::string::npos || eq == 0) {
       std::fprintf(stderr, "--context %s: expected KEY=VALUE\n", pair.c_str());
       return std::nullopt;
     }
-    ctx.Add(pair.substr(0, eq), pair.substr(eq + 1));
+    pairs.emplace_back(pair.substr(0, eq), pair.substr(eq + 1));
   }
-  if (!flags.anonymous && !flags.principal.empty()) {
-    if (ctx.Find("aws:username").empty()) ctx.Add("aws:username", flags.principal);
-    if (ctx.Find("aws:userid").empty()) ctx.Add("aws:userid", flags.principal);
-  }
-  if (ctx.Find("aws:principaltype").empty()) {
-    ctx.Add("aws:PrincipalType", flags.anonymous ? "Anonymous" : "User");
-  }
-  return ctx;
+  return pairs;
 }
 
 int Evaluate(const EvalFlags& flags) {
@@ -166,15 +162,21 @@ int Evaluate(const EvalFlags& flags) {
     if (owned.back() == nullptr) return 2;
     set.session = owned.back().get();
   }
-  const std::optional<policy::Context> ctx = BuildContext(flags);
-  if (!ctx) return 2;
-  policy::Request request;
-  request.action = flags.action;
-  request.resource = flags.resource;
-  request.principal = flags.principal;
-  request.anonymous = flags.anonymous;
-  request.context = &*ctx;
-  const policy::Explanation explanation = policy::Explain(set, request, !flags.brief);
+  auto pairs = ParseContext(flags);
+  if (!pairs) return 2;
+  // The admin API's policy simulator runs the same code (issue #16: the
+  // console's answers must equal this command's).
+  core::admin::SimulationInput input;
+  input.identity = identity;
+  input.bucket = set.bucket;
+  input.session = set.session;
+  input.action = flags.action;
+  input.resource = flags.resource;
+  input.principal = flags.principal;
+  input.anonymous = flags.anonymous;
+  input.context = *std::move(pairs);
+  input.all_statements = !flags.brief;
+  const policy::Explanation explanation = core::admin::Simulate(input);
   std::fputs(policy::FormatExplanation(explanation).c_str(), stdout);
   return 0;
 }

@@ -496,6 +496,7 @@ base::Status AuditLog::Commit(Ticket& ticket, std::string entry) {
   std::vector<std::shared_ptr<Target>> targets = std::move(ticket.reserved_);
   ticket.reserved_.clear();
   base::Status result = base::Ok();
+  if (options_.recent != nullptr) options_.recent->Add(entry);
   for (std::size_t i = 0; i < targets.size(); ++i) {
     auto& t = targets[i];
     auto appended = t->spool->Append(i + 1 == targets.size() ? std::move(entry) : entry, true);
@@ -513,6 +514,7 @@ base::Status AuditLog::Commit(Ticket& ticket, std::string entry) {
 base::Status AuditLog::Record(std::string entry) {
   auto targets = Current();
   base::Status result = base::Ok();
+  if (options_.recent != nullptr) options_.recent->Add(entry);
   for (std::size_t i = 0; i < targets.size(); ++i) {
     auto& t = targets[i];
     auto appended = t->spool->Append(i + 1 == targets.size() ? std::move(entry) : entry, false);

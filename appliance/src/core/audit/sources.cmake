@@ -10,5 +10,6 @@ list(APPEND COFFER_CORE_SRCS
   src/core/audit/audit_handler.cc
   src/core/audit/metrics.cc
   src/core/audit/metrics_access.cc
-  src/core/audit/audited_key_service.cc)
+  src/core/audit/audited_key_service.cc
+  src/core/audit/recent.cc)
 list(APPEND COFFER_CORE_PRIVATE_DEPS nlohmann_json::nlohmann_json)

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "coffer/base/result.h"
+#include "coffer/core/audit/recent.h"
 #include "coffer/core/audit/spool.h"
 #include "coffer/env/audit_sink.h"
 #include "coffer/env/env.h"
@@ -70,6 +71,9 @@ struct AuditLogOptions {
   // Where the log remembers each target's last queue_dir ("" = nowhere), so
   // a queue_dir changed while the appliance was down is still drained.
   std::string state_dir = {};
+  // Also keeps every committed entry in memory for the admin API's audit log
+  // (null: nowhere). Fed even when no target is configured.
+  std::shared_ptr<RecentAuditLog> recent = nullptr;
 };
 
 struct TargetStats {
