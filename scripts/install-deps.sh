@@ -14,10 +14,13 @@ test_pkgs=(
   clang-14 libclang-rt-14-dev clang-format-14
   curl openssl python3 python3-boto3 awscli s3cmd nginx-light
   slapd ldap-utils nodejs rclone
+  # The web console's browser tests drive Debian's Chromium (never a downloaded browser).
+  chromium
 )
 
-# npm packages of e2e tests (OIDC provider, the JS clients of the client matrix): each folder's package.json pins exact versions.
-npm_test_folders=(conformance/e2e/oidc conformance/matrix)
+# npm packages of e2e tests (OIDC provider, the JS clients of the client matrix, the console's
+# playwright-core): each folder's package.json pins exact versions.
+npm_test_folders=(conformance/e2e/oidc conformance/matrix conformance/e2e/console)
 npm_test_packages() {
   [[ "${1:-all}" == build ]] && return 0
   local root dir

@@ -412,13 +412,28 @@
     return button;
   }
 
+  // "Whose?": the admin API lists the caller's own by default and another
+  // user's (or everyone's, for root) when asked and allowed.
+  function ownerFilter(id, reload) {
+    const input = el('input', { id, placeholder: 'your own when empty' });
+    const form = el('form', { class: 'card form inline', id: id + '-form' }, field('User', input),
+      el('button', { type: 'submit', id: id + '-show' }, 'Show'));
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      reload();
+    });
+    const query = () => (input.value.trim() ? '?user=' + encodeURIComponent(input.value.trim()) : '');
+    return { form, query };
+  }
+
   async function sessionsView(view) {
     view.append(el('p', { class: 'muted' }, 'Temporary credentials issued by STS. Revoking one refuses its next request.'));
     const holder = el('div', { class: 'content' });
     const status = el('p', { id: 'sessions-status' });
-    view.append(status, holder);
+    const owner = ownerFilter('sessions-user', () => load());
+    view.append(owner.form, status, holder);
     const load = async () => {
-      const result = await admin('GET', 'sts-sessions');
+      const result = await admin('GET', 'sts-sessions' + owner.query());
       clear(holder);
       if (result.status !== 200) {
         holder.append(problem(result));
@@ -447,9 +462,10 @@
       field('Parent user', parent), field('Description', description), field('Expiration', expiration),
       field('Policy', policy), el('button', { type: 'submit', id: 'sa-create' }, 'Create'));
     const holder = el('div', { class: 'content' });
-    view.append(form, created, holder);
+    const owner = ownerFilter('sa-user', () => load());
+    view.append(form, created, owner.form, holder);
     const load = async () => {
-      const result = await admin('GET', 'service-accounts');
+      const result = await admin('GET', 'service-accounts' + owner.query());
       clear(holder);
       if (result.status !== 200) {
         holder.append(problem(result));

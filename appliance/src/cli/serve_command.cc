@@ -30,6 +30,8 @@
 #include "coffer/core/audit/entry.h"
 #include "coffer/core/audit/metrics.h"
 #include "coffer/core/audit/metrics_access.h"
+#include "coffer/core/console/admin_backend.h"
+#include "coffer/core/console/console.h"
 #include "coffer/core/health.h"
 #include "coffer/core/reconcile/bucket_sync.h"
 #include "coffer/core/router.h"
@@ -76,6 +78,11 @@ struct ServeFlags {
   unsigned sts_max_duration_s = 12 * 3600;
   bool sts_allow_plain_http = false;
   unsigned sts_min_duration_s = 900;
+  // The web console: off switch, idle and absolute session limits, sessions held.
+  bool console_off = false;
+  unsigned console_idle_timeout_s = 15 * 60;
+  unsigned console_session_lifetime_s = 12 * 3600;
+  unsigned console_max_sessions = 1000;
 };
 
 std::string DefaultCertsDir() {
@@ -313,9 +320,11 @@ class Appliance {
       env_.log().Error("serve", "cannot start the admin API", {{"error", admin.error().message()}});
       return 1;
     }
+    core::admin::AdminApi& admin_api = *admin.value();
     routes_.AddRoute(
         "admin", [](const core::HttpRequest& r) { return core::admin::AdminApi::Owns(r.target); },
         std::move(admin).value());
+    OpenConsole(admin_api);
     auto s3 = core::s3::S3Api::Create(
         env_, *objects_, [this] { return reconciler_->live().Current(); }, *runtime_,
         core::s3::RootCredential{root.user, root.password}, std::move(options));
@@ -325,6 +334,24 @@ class Appliance {
     }
     routes_.SetFallback(std::move(s3).value());
     return 0;
+  }
+
+  // The web console (issue #16) under /console on the same listeners (TLS
+  // when TLS is on): its assets are compiled in; everything it shows comes
+  // from the admin API served as the logged-in caller.
+  void OpenConsole(core::admin::AdminApi& admin_api) {
+    if (flags_.console_off) return;
+    console_backend_ = core::console::NewAdminBackend(admin_api);
+    core::console::ConsoleOptions options;
+    options.idle_timeout = std::chrono::seconds(flags_.console_idle_timeout_s);
+    options.absolute_timeout = std::chrono::seconds(flags_.console_session_lifetime_s);
+    options.max_sessions = flags_.console_max_sessions;
+    options.assets = core::console::EmbeddedAssets();
+    routes_.AddRoute(
+        "console",
+        [](const core::HttpRequest& r) { return core::console::ConsoleHandler::Owns(r.target); },
+        std::make_unique<core::console::ConsoleHandler>(env_, *console_backend_,
+                                                        std::move(options)));
   }
 
   // AssumeRoleWithWebIdentity/ClientGrants: discovery and JWKS fetched over
@@ -810,6 +837,7 @@ class Appliance {
   std::unique_ptr<core::sts::OidcVerifier> oidc_;
   std::unique_ptr<env::Directory> ldap_directory_;
   std::unique_ptr<core::sts::DirectoryLdapAuthenticator> ldap_authenticator_;
+  std::unique_ptr<core::console::Backend> console_backend_;  // The console route's admin API.
   std::atomic<bool> stopping_{false};
 };
 
@@ -839,6 +867,17 @@ int RunServe(const Args& args) {
       "dev/test only: answer STS over plain HTTP (refused by default)")(
       "sts-min-duration-for-test", po::value(&flags.sts_min_duration_s)->default_value(900),
       "shortest STS session in seconds; honoured only by COFFER_TESTING builds")(
+      "no-console", po::bool_switch(&flags.console_off),
+      "do not serve the web console at /console")(
+      "console-idle-timeout",
+      po::value(&flags.console_idle_timeout_s)->default_value(flags.console_idle_timeout_s),
+      "seconds without a request after which a console session ends")(
+      "console-session-lifetime",
+      po::value(&flags.console_session_lifetime_s)->default_value(flags.console_session_lifetime_s),
+      "seconds after login at which a console session ends however busy")(
+      "console-max-sessions",
+      po::value(&flags.console_max_sessions)->default_value(flags.console_max_sessions),
+      "console sessions held in memory (the longest idle goes first)")(
       "log-level", po::value(&flags.log_level)->default_value(flags.log_level),
       "debug|info|warn|error")("threads", po::value(&flags.threads),
                                "I/O threads (default: cores, at least 2)");

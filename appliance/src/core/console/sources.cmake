@@ -15,6 +15,7 @@ add_custom_command(
   COMMENT "Embedding the web console's assets"
   VERBATIM)
 list(APPEND COFFER_CORE_SRCS
+  src/core/console/admin_backend.cc
   src/core/console/console_handler.cc
   src/core/console/console_http.cc
   src/core/console/oidc_login.cc
