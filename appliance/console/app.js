@@ -95,7 +95,11 @@
 
   function cell(key, value) {
     if (value === null || value === undefined || value === '') return el('span', { class: 'muted' }, '—');
-    if (typeof value === 'boolean') return el('span', { class: value ? 'yes' : 'no' }, value ? 'yes' : 'no');
+    if (typeof value === 'boolean') {
+      // A true drift, dirty or revoked flag is a warning, not good news.
+      const bad = value && /drift|dirty|revoked|dropped|failed/i.test(key);
+      return el('span', { class: bad ? 'bad' : (value ? 'yes' : 'no') }, value ? 'yes' : 'no');
+    }
     if (typeof value === 'string') {
       if (value.includes('\n')) return pre(value);
       const trimmed = value.trim();

@@ -4,7 +4,7 @@
 // answers with `coffer policy eval`; everything comes in through CONSOLE_*.
 import { chromium } from 'playwright-core';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, readFileSync, mkdirSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 
@@ -204,6 +204,11 @@ async function run(context, page) {
     const got = await page.locator('#sim-decision').textContent().catch(() => 'error');
     check(got === c.decision, `simulator ${c.action} ${c.resource} ${JSON.stringify(c.context)}: ` +
       `console ${got}, coffer policy eval ${c.decision}`);
+    // The whole explanation is the CLI's, but for the policy's name (the CLI
+    // names it by its file, the store by its config name).
+    const explanation = await page.locator('#sim-explanation').textContent().catch(() => '');
+    const cli = c.cli.split(c.policyPath).join('bob-rw');
+    check(explanation.trim() === cli.trim(), `simulator explanation equals coffer policy eval's (${c.action})`);
   }
   await shot(page, 'simulator-result');
 
@@ -286,6 +291,20 @@ async function run(context, page) {
     return (await r.json()).accounts || [];
   });
   check(accounts.length === 0, 'no service account was made by the cross-site page or the token-less POST');
+
+  // ---- A broken revision: the reconcile view shows its errors with file:line:col.
+  appendFileSync(path.join(env.CONSOLE_REPO, 'coffer.toml'),
+    '\n[users.carol]\nsecret = "env:E2E_BOB_SECRET"\npolicies = ["no-such-policy"]\n');
+  let shown = '';
+  for (let i = 0; i < 30 && !/coffer\.toml:\d+:\d+/.test(shown); i++) {
+    await page.waitForTimeout(1000);
+    await openView(page, 'info');
+    await openView(page, 'reconcile');
+    shown = await page.textContent('#view');
+  }
+  check(/coffer\.toml:\d+:\d+/.test(shown) && shown.includes('no-such-policy'),
+    'the reconcile view shows the broken revision\'s error with file:line:col');
+  await shot(page, 'reconcile-error');
 
   // ---- Logout ends the session server-side.
   await page.click('#logout');

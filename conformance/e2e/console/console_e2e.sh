@@ -122,7 +122,7 @@ for principal, action, resource, context in table:
     first = text.strip().splitlines()[0].strip().lower() if text.strip() else ""
     decision = "allow" if first.startswith("allow") else "deny"
     out.append({"principal": principal, "action": action, "resource": resource,
-                "context": context, "decision": decision, "cli": text})
+                "context": context, "decision": decision, "cli": text, "policyPath": policy})
 print(json.dumps(out))
 EOF
 
@@ -133,6 +133,6 @@ export CONSOLE_OPS_KEY=ops CONSOLE_OPS_SECRET=$OPS_SECRET
 export CONSOLE_BOB_KEY=bob CONSOLE_BOB_SECRET=$BOB_SECRET
 export CONSOLE_ROOT_KEY=$COFFER_ACCESS_KEY CONSOLE_ROOT_SECRET=$COFFER_SECRET_KEY
 export CONSOLE_XSS_KEY=$XSS_KEY CONSOLE_XSS_KEY2=$XSS_KEY2 CONSOLE_BUCKET=$BUCKET
-export CONSOLE_PROFILE="$work/chromium-profile"
+export CONSOLE_PROFILE="$work/chromium-profile" CONSOLE_REPO=$repo
 bounded 150 node "$here/console_e2e.mjs"
 e2e_log "console_e2e passed; screenshots in $shots"
