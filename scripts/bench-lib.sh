@@ -17,6 +17,15 @@ wait_url() {
   done
 }
 
+# record SUITE NAME JSON: appends coffer-load's JSON line, tagged with the
+# suite and test name, to $COFFER_BENCH_JSON when it is set (the benchmark
+# report, conformance/perf/run, reads every result from there).
+record() {
+  [[ -n ${COFFER_BENCH_JSON:-} && -n $3 ]] || return 0
+  jq -c --arg suite "$1" --arg name "$2" '. + {suite: $suite, name: $name}' <<<"$3" \
+    >>"$COFFER_BENCH_JSON" 2>/dev/null || true
+}
+
 # field JSON KEY: one field of a coffer-load JSON line ("" when absent).
 field() { jq -r ".$2 // empty" <<<"$1" 2>/dev/null || true; }
 

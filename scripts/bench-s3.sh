@@ -5,7 +5,7 @@
 # can do here: sendfile GETs from the page cache, PUTs through the dav module.
 #
 #   scripts/bench-s3.sh [--quick] [--build-dir DIR] [--no-build] [--duration S]
-#                       [--sse [--kes] [--reps N]]
+#                       [--sse [--kes] [--reps N]] [--sweep]
 #
 # Measures 1 MiB PUT/GET MB/s at 16 connections, 4 KiB PUT/GET ops/s and
 # p50/p99 at 16 and 256 connections, coffer's RSS with 1,000 idle keep-alive
@@ -21,6 +21,16 @@
 # 3), medians and encrypted/plain ratios printed and written to
 # build/bench-sse.md. The key service is the in-process store, or with --kes
 # a `coffer kms serve` on 127.0.0.1 over mTLS.
+#
+# --sweep measures the scaling curves instead: GET throughput of 4 KiB and
+# 1 MiB objects at 1, 2, 4, ... 256 connections, and GET and PUT MB/s of
+# objects from 4 KiB to 64 MiB at 16 connections, coffer and nginx each
+# (duration per point: --duration, default 3 s). Printed as a table; with
+# COFFER_BENCH_JSON set, every point is appended there (conformance/perf/run
+# plots them).
+#
+# COFFER_BENCH_JSON=FILE: every coffer-load result is also appended to FILE as
+# one JSON line tagged with its suite and test name.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -32,16 +42,19 @@ duration=10
 sse=0
 kes=0
 reps=3
+sweep=0
+sweep_duration=
 while [[ $# -gt 0 ]]; do
   case $1 in
     --quick) quick=1; duration=3 ;;
     --build-dir) build_dir=$2; shift ;;
     --no-build) build=0 ;;
-    --duration) duration=$2; shift ;;
+    --duration) duration=$2; sweep_duration=$2; shift ;;
     --sse) sse=1 ;;
     --kes) sse=1; kes=1 ;;
     --reps) reps=$2; shift ;;
-    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+    --sweep) sweep=1 ;;
+    -h|--help) sed -n '2,34p' "$0"; exit 0 ;;
     *) echo "bench-s3: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -227,9 +240,46 @@ run_pair() {  # run_pair NAME ARGS...
   local name=$1; shift
   echo "bench-s3: $name" >&2
   R[$name,coffer]=$(load coffer "$@")
-  [[ $have_nginx -eq 1 ]] && R[$name,nginx]=$(load nginx "$@")
+  record s3 "$name" "${R[$name,coffer]}"
+  if [[ $have_nginx -eq 1 ]]; then
+    R[$name,nginx]=$(load nginx "$@")
+    record s3 "$name" "${R[$name,nginx]}"
+  fi
   return 0
 }
+
+if [[ $sweep -eq 1 ]]; then
+  duration=${sweep_duration:-3}
+  d=(--duration "$duration")
+  sweep_row() {  # sweep_row SUITE NAME KEY UNIT ARGS...
+    local suite=$1 name=$2 key=$3 unit=$4 c n; shift 4
+    echo "bench-s3: sweep $suite $name" >&2
+    c=$(load coffer "$@"); record "$suite" "$name" "$c"
+    n=
+    if [[ $have_nginx -eq 1 ]]; then n=$(load nginx "$@"); record "$suite" "$name" "$n"; fi
+    echo "| $suite | $name | $(field "$c" "$key") $unit$(errs "$c") | $(field "$n" "$key") $unit$(errs "$n") | $(ratio "$c" "$n" "$key") |"
+  }
+  echo "| curve | point | coffer | nginx | coffer/nginx |"
+  echo "|---|---|---|---|---|"
+  for size in 4KiB 1MiB; do
+    load coffer --op get --size "$size" --objects 64 --prepare --requests 1 --connections 4 >/dev/null
+    [[ $have_nginx -eq 1 ]] && load nginx --op get --size "$size" --objects 64 --prepare \
+      --requests 1 --connections 4 >/dev/null
+    for c in 1 2 4 8 16 32 64 128 256; do
+      sweep_row "conn-get-$size" "$c" mb_s MB/s --op get --size "$size" --objects 64 \
+        --connections "$c" "${d[@]}"
+    done
+  done
+  for size in 4KiB 16KiB 64KiB 256KiB 1MiB 4MiB 16MiB 64MiB; do
+    objects=64
+    [[ $size == 16MiB || $size == 64MiB ]] && objects=8
+    sweep_row size-put "$size" mb_s MB/s --op put --size "$size" --objects "$objects" \
+      --connections 16 "${d[@]}"
+    sweep_row size-get "$size" mb_s MB/s --op get --size "$size" --objects "$objects" \
+      --prepare --connections 16 "${d[@]}"
+  done
+  exit 0
+fi
 d=(--duration "$duration")
 run_pair put1m --op put --size 1MiB --objects 64 --connections 16 "${d[@]}"
 run_pair get1m --op get --size 1MiB --objects 64 --connections 16 --prepare "${d[@]}"
@@ -251,6 +301,7 @@ rss_idle=$(rss_kib "$coffer_pid" VmRSS)
 wait "$idle_pid" || true
 idle_pid=
 idle_json=$(cat "$idle_out")
+record s3 idle1000 "$idle_json"
 
 big_json=
 rss_big=
@@ -272,6 +323,7 @@ if [[ $quick -eq 0 ]]; then
   big_json=$(timeout 1500 "$LOAD" --endpoint "$CURL_C" --bucket "$bucket" --label coffer \
     --op put --size 5GiB --objects 1 --requests 1 --connections 1 --timeout 1200 \
     2>>"$work/load-errors.log" || true)
+  record s3 put5g "$big_json"
   kill "$sampler_pid" 2>/dev/null || true
   wait "$sampler_pid" 2>/dev/null || true
   sampler_pid=
@@ -279,6 +331,8 @@ if [[ $quick -eq 0 ]]; then
   sampled=$(cat "$peak_file")
   rss_big=$((hwm > sampled ? hwm : sampled))
 fi
+
+record s3 rss "{\"label\":\"coffer\",\"rss_base_kib\":${rss_base:-0},\"rss_idle_kib\":${rss_idle:-0},\"rss_5g_kib\":${rss_big:-0},\"opened\":$(field "$idle_json" opened | grep . || echo 0),\"alive_after_hold\":$(field "$idle_json" alive_after_hold | grep . || echo 0)}"
 
 # --- report -----------------------------------------------------------------
 report=$ROOT/build/bench-s3.md

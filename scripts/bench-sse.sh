@@ -33,6 +33,7 @@ sse_point() {  # sse_point NAME ARGS...
       cpu0=$(cpu_ticks)
       json=$(sse_load "$b" "$@")
       cpu1=$(cpu_ticks)
+      record sse "$name" "$json"
       SSE[$name,$b,mb]+=" $(field "$json" mb_s)"
       # coffer's CPU time (user + system) per MB moved: what encryption costs,
       # whatever else competes for the machine.

@@ -162,7 +162,9 @@ measure() {  # measure NAME tls|plain ARGS...
   local name=$1 mode=$2; shift 2
   echo "bench-tls: $name" >&2
   R[$name,coffer]=$(coffer_load "$mode" "$@")
+  record tls "$name" "${R[$name,coffer]}"
   R[$name,nginx]=$(nginx_load "$mode" "$@")
+  record tls "$name" "${R[$name,nginx]}"
 }
 d=(--duration "$duration" --objects 64 --connections 16)
 measure hs13 tls --new-connection --tls-version 1.3 --op get --size 4KiB "${d[@]}"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages Coffer builds and tests with. Idempotent and
 # non-interactive: when every package is present it only runs dpkg-query (a few
-# seconds). Usage: scripts/install-deps.sh [build|test|all]   (default: all)
+# seconds). Usage: scripts/install-deps.sh [build|test|bench|all]   (default: all)
 set -euo pipefail
 
 build_pkgs=(
@@ -17,12 +17,15 @@ test_pkgs=(
   # The web console's browser tests drive Debian's Chromium (never a downloaded browser).
   chromium
 )
+# The benchmark report (conformance/perf/run): nginx as the reference server,
+# jq for coffer-load's JSON lines, gnuplot for the scaling curves.
+bench_pkgs=(curl openssl python3 jq nginx-light gnuplot-nox)
 
 # npm packages of e2e tests (OIDC provider, the JS clients of the client matrix, the console's
 # playwright-core): each folder's package.json pins exact versions.
 npm_test_folders=(conformance/e2e/oidc conformance/matrix conformance/e2e/console)
 npm_test_packages() {
-  [[ "${1:-all}" == build ]] && return 0
+  [[ "${1:-all}" == build || "${1:-all}" == bench ]] && return 0
   local root dir
   root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
   for dir in "${npm_test_folders[@]}"; do
@@ -36,8 +39,9 @@ npm_test_packages() {
 want=("${build_pkgs[@]}")
 case "${1:-all}" in
   build) ;;
-  test|all) want+=("${test_pkgs[@]}") ;;
-  *) echo "usage: $0 [build|test|all]" >&2; exit 2 ;;
+  bench) want+=("${bench_pkgs[@]}") ;;
+  test|all) want+=("${test_pkgs[@]}" jq) ;;
+  *) echo "usage: $0 [build|test|bench|all]" >&2; exit 2 ;;
 esac
 
 missing=()
