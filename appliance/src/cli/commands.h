@@ -26,6 +26,9 @@ int RunSeal(const Args& args);
 int RunUnseal(const Args& args);
 // coffer admin sts list|revoke: appliance/src/cli/sts_command.cc (args start with "sts")
 int RunAdminSts(const Args& args);
+// coffer admin user|group|policy|encrypt|anonymous|config|idp (admin_command.cc), and
+// admin sts (handed to RunAdminSts).
+int RunAdmin(const Args& args);
 
 // coffer kms serve|create|delete|list|rotate|status|identity: appliance/src/cli/kms_command.cc
 int RunKms(const Args& args);

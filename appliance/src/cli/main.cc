@@ -39,6 +39,8 @@ Audit:
   audit tail print the file audit target's entries (--user, --bucket, --status, --since)
 
 Administration:
+  admin      mc-style verbs that edit the config repo and commit: admin user|group|policy|
+             encrypt|anonymous|config|idp (see `coffer admin --help`)
   admin sts  list or revoke STS sessions (admin sts list|revoke --store PATH)
 
 Run `coffer <command> --help` for a command's options.
@@ -55,7 +57,7 @@ int Dispatch(std::string_view verb, const Args& rest) {
   if (verb == "policy") return RunPolicy(rest);
   if (verb == "kms") return RunKms(rest);
   if (verb == "audit") return RunAudit(rest);
-  if (verb == "admin" && !rest.empty() && rest[0] == "sts") return RunAdminSts(rest);
+  if (verb == "admin") return RunAdmin(rest);
   if (verb == "validate") return RunValidate(rest);
   if (verb == "plan") return RunPlan(rest);
   if (verb == "apply") return RunApply(rest);
