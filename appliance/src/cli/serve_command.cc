@@ -313,6 +313,8 @@ class Appliance {
     admin_options.region = options.region;
     admin_options.trusted_proxies = options.trusted_proxies;
     admin_options.session_tokens = options.session_tokens;  // STS sessions on the admin API.
+    // What the read endpoints read (WireAdminSources).
+    WireAdminSources(admin_options);
     auto admin = core::admin::AdminApi::Create(
         env_, [this] { return reconciler_->live().Current(); }, *runtime_,
         core::s3::RootCredential{root.user, root.password}, std::move(admin_options));
@@ -352,6 +354,52 @@ class Appliance {
         [](const core::HttpRequest& r) { return core::console::ConsoleHandler::Owns(r.target); },
         std::make_unique<core::console::ConsoleHandler>(env_, *console_backend_,
                                                         std::move(options)));
+  }
+
+  // What the admin API's read endpoints read (issue #14): the IAM store,
+  // a config repo instance of their own (reconcile keeps its own), the key
+  // service, the drives, and the recent audit entries (fed by OpenAudit).
+  void WireAdminSources(core::admin::AdminApiOptions& options) {
+    admin_repo_ = std::make_unique<DirConfigRepo>(flags_.config, flags_.data, env_.random());
+    core::admin::AdminSources& sources = options.sources;
+    sources.live = &reconciler_->live();
+    sources.repo = admin_repo_.get();
+    sources.key_service = key_service_.get();
+    if (!sse_master_key_.empty()) sources.default_key = sse_master_key_;
+    sources.server_info = [this, started = env_.clock().Now()] {
+      core::admin::ServerInfo info;
+      info.version = VersionLine();
+      info.tls = tls_ != nullptr;
+      info.started_at = started;
+      for (const auto& d : objects_->Drives()) {
+        info.drives.push_back({d.location, d.state == core::storage::DriveState::kOk});
+      }
+      info.data_shards = objects_->data_shards();
+      info.parity_shards = objects_->parity_shards();
+      info.sets = 1;
+      // As OpenKeyService chose: a KES address, else the in-process store.
+      info.key_service = "in-process";
+      if (auto snapshot = reconciler_->live().Current()) {
+        if (const auto* ks = snapshot->FindSettings("key_service", "key_service")) {
+          auto it = ks->fields.find("address");
+          if (it != ks->fields.end() && !it->second.empty() && it->second != "in-process") {
+            info.key_service = "kes";
+          }
+        }
+      }
+      return info;
+    };
+    sources.audit_stats = [this] {
+      return audit_ != nullptr ? audit_->Stats() : std::vector<core::audit::TargetStats>{};
+    };
+    sources.bucket_names = [this] {
+      std::vector<std::string> names;
+      if (auto buckets = objects_->ListBuckets(); buckets.has_value()) {
+        for (const auto& b : *buckets) names.push_back(b.name);
+      }
+      return names;
+    };
+    options.recent_audit = recent_audit_;
   }
 
   // AssumeRoleWithWebIdentity/ClientGrants: discovery and JWKS fetched over
@@ -610,6 +658,8 @@ class Appliance {
     core::audit::AuditLogOptions audit_options;
     audit_options.deployment_id = id->first[0];
     audit_options.state_dir = flags_.data + "/audit";  // Remembers each target's queue_dir.
+    // Every committed entry also goes to the admin API's audit log (recent_audit_).
+    audit_options.recent = recent_audit_;
     audit_ = std::make_unique<core::audit::AuditLog>(env_, *audit_peers_, audit_options);
     ReconcileAudit();
     // /metrics also answers SigV4 requests by keys allowed admin:Prometheus,
@@ -809,6 +859,9 @@ class Appliance {
   core::Handler& handler_ = routes_;
   std::unique_ptr<posix::PosixAuditPeers> audit_peers_;
   std::unique_ptr<core::audit::AuditLog> audit_;
+  // The last committed audit entries, for GET /coffer/admin/v1/audit/log (admin_repo_ below).
+  std::shared_ptr<core::audit::RecentAuditLog> recent_audit_ =
+      std::make_shared<core::audit::RecentAuditLog>();
   core::audit::RequestMetrics request_metrics_;
   std::unique_ptr<core::audit::AuditHandler> audit_handler_;
   std::unique_ptr<core::audit::SignedMetricsAccess> metrics_access_;
@@ -826,6 +879,7 @@ class Appliance {
   std::unique_ptr<ConfigWatch> config_watch_;
   std::unique_ptr<DirConfigRepo> config_repo_;  // INVARIANT: outlives reconciler_.
   std::unique_ptr<core::reconcile::Reconciler> reconciler_;
+  std::unique_ptr<DirConfigRepo> admin_repo_;  // The admin API's own reader (WireAdminSources).
   std::unique_ptr<core::s3::StoreRuntime> runtime_;
   std::unique_ptr<env::KeyService> key_service_;
   std::string sse_master_key_;                  // [key_service] default_key; empty: coffer-sse-s3.
