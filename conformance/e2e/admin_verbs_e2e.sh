@@ -117,6 +117,15 @@ case_anonymous_download() {
   must out admin anonymous set none quickstart
   eventually 20 "anonymous refused after anonymous set none" denied curl -fsS -m 10 -o /dev/null \
     "$url"
+
+  # A prefix: a generated bucket policy for "*" on quickstart/pub/*, nothing else.
+  aws_as "$COFFER_ACCESS_KEY" "$COFFER_SECRET_KEY" s3 cp pub.txt s3://quickstart/pub/a.txt
+  must out admin anonymous set download quickstart/pub/
+  assert_contains "~ bucket quickstart" "$out" "the plan"
+  eventually 20 "anonymous GET under the prefix" curl -fsS -m 10 -o got2.txt \
+    "$coffer_endpoint/quickstart/pub/a.txt"
+  assert_files_equal pub.txt got2.txt "anonymous GET under the prefix"
+  assert_eq 403 "$(curl -s -o /dev/null -w '%{http_code}' -m 10 "$url")" "outside the prefix"
 }
 
 case_refusals() {

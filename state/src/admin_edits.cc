@@ -361,8 +361,12 @@ std::string AnonymousPrefixPolicy(const std::string& bucket, const std::string& 
                                     "s3:ListMultipartUploadParts", "s3:PutObject"},
                                    arn + "/" + prefix + "*"));
   }
-  json doc = {{"Version", "2012-10-17"}, {"Statement", statements}};
-  return doc.dump(2);
+  // One statement a line: short enough to read in a commit diff, unlike dump(2).
+  std::string out = "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [\n";
+  for (std::size_t i = 0; i < statements.size(); ++i) {
+    out += "    " + statements[i].dump() + (i + 1 < statements.size() ? ",\n" : "\n");
+  }
+  return out + "  ]\n}";
 }
 
 base::Result<std::string> SetBucketAnonymous(ConfigEditor& ed, const std::string& bucket,
