@@ -221,6 +221,42 @@ TEST_F(AdminCli, WebhookTokenIsSealed) {
   EXPECT_NE(audit.find("auth_token = \"sealed:"), std::string::npos) << audit;
 }
 
+TEST_F(AdminCli, LdapSettingsAndDnPolicies) {
+  AdminRun set = Admin({"idp", "ldap", "set", "server=ldap.example:389", "tls=starttls",
+                        "lookup_bind_dn=cn=lookup,dc=example,dc=org",
+                        "lookup_bind_password=plain-bind-pw", "user_dn_search_base=dc=example",
+                        "user_dn_search_filter=(uid=%s)", "--seal-key", seal_pub_});
+  ASSERT_EQ(set.code, 0) << set.err;
+  EXPECT_EQ(History().find("plain-bind-pw"), std::string::npos);
+  std::string idp = Slurp(repo_ / "identity.toml");
+  EXPECT_NE(idp.find("[identity.ldap.main]"), std::string::npos) << idp;
+  EXPECT_NE(idp.find("lookup_bind_password = \"sealed:"), std::string::npos) << idp;
+  AdminRun attach = Admin({"idp", "ldap", "policy", "attach", "readonly", "--group",
+                           "cn=auditors,ou=groups,dc=example,dc=org"});
+  ASSERT_EQ(attach.code, 0) << attach.err;
+  EXPECT_EQ(Git({"log", "-1", "--format=%s"}).output,
+            "admin: attach policy readonly to LDAP group cn=auditors,ou=groups,dc=example,dc=org");
+  EXPECT_NE(Slurp(repo_ / "identity.toml")
+                .find("[identity.ldap.main.group_policies]\n"
+                      "\"cn=auditors,ou=groups,dc=example,dc=org\" = [\"readonly\"]\n"),
+            std::string::npos);
+  AdminRun info = Admin({"policy", "info", "readonly"});
+  EXPECT_NE(info.out.find("ldap main group cn=auditors"), std::string::npos) << info.out;
+}
+
+TEST_F(AdminCli, GroupVerbs) {
+  AdminRun add = Admin({"group", "add", "devs", "viewer"});
+  ASSERT_EQ(add.code, 0) << add.err;
+  EXPECT_EQ(Git({"log", "-1", "--format=%s"}).output, "admin: add group devs with members viewer");
+  EXPECT_EQ(Slurp(repo_ / "groups.toml"), "[groups.devs]\nmembers = [\"viewer\"]\n");
+  ASSERT_EQ(Admin({"policy", "attach", "readwrite", "--group", "devs"}).code, 0);
+  AdminRun info = Admin({"group", "info", "devs", "--json"});
+  EXPECT_NE(info.out.find("\"readwrite\""), std::string::npos) << info.out;
+  ASSERT_EQ(Admin({"group", "remove", "devs"}).code, 0);
+  EXPECT_EQ(Slurp(repo_ / "groups.toml"), "");
+  EXPECT_EQ(Git({"status", "--porcelain"}).output, "");
+}
+
 TEST_F(AdminCli, PushNeedsARemote) {
   const std::string head = Head();
   AdminRun r = Admin({"user", "disable", "viewer", "--push"});
