@@ -412,70 +412,79 @@ base::Result<std::string> SetBucketAnonymous(ConfigEditor& ed, const std::string
   return "admin: set " + what;
 }
 
+namespace {
+
+// The table of a settings object: "identity.oidc" + NAME -> {"identity", "oidc", NAME}.
+TablePath SettingsTable(const SettingsSpec& spec, const std::string& name) {
+  TablePath table;
+  std::string_view path = spec.toml_path;
+  for (std::size_t dot; (dot = path.find('.')) != std::string_view::npos;
+       path.remove_prefix(dot + 1)) {
+    table.emplace_back(path.substr(0, dot));
+  }
+  table.emplace_back(path);
+  if (spec.named) table.push_back(name);
+  return table;
+}
+
+// A command-line value as TOML text for a field of type `type`.
+base::Result<std::string> RenderSetting(const std::string& what, FieldType type,
+                                        const std::string& value) {
+  switch (type) {
+    case FieldType::kString:
+    case FieldType::kPolicyName:
+      return TomlString(value);
+    case FieldType::kStringList:
+    case FieldType::kPolicyList: {
+      std::vector<std::string> items;
+      for (std::size_t b = 0; b <= value.size();) {
+        std::size_t e = value.find(',', b);
+        if (e == std::string::npos) e = value.size();
+        if (e > b) items.push_back(value.substr(b, e - b));
+        b = e + 1;
+      }
+      return TomlStringArray(items);
+    }
+    case FieldType::kInt:
+      if (value.empty() || !std::all_of(value.begin(), value.end(), ::isdigit)) {
+        return base::InvalidArgument(what + " must be a non-negative integer");
+      }
+      return value;
+    case FieldType::kBool:
+      if (value != "true" && value != "false") {
+        return base::InvalidArgument(what + " must be true or false");
+      }
+      return value;
+    case FieldType::kSecret:
+    case FieldType::kSecretRef:
+      COFFER_RETURN_IF_ERROR(RequireReference(value, what));
+      return TomlString(value);
+    case FieldType::kPolicyListMap:
+      break;
+  }
+  return base::InvalidArgument(what + " cannot be set this way");
+}
+
+}  // namespace
+
 base::Result<std::string> SetSettings(ConfigEditor& ed, const std::string& kind,
                                       const std::string& name,
                                       const std::map<std::string, std::string>& values,
                                       const std::string& file_fallback) {
   const SettingsSpec* spec = FindSettingsSpec(kind);
   if (spec == nullptr) return base::InvalidArgument("unknown configuration kind " + kind);
-  TablePath table;
-  std::string_view path = spec->toml_path;
-  for (std::size_t dot; (dot = path.find('.')) != std::string_view::npos;
-       path.remove_prefix(dot + 1)) {
-    table.emplace_back(path.substr(0, dot));
-  }
-  table.emplace_back(path);
-  if (spec->named) table.push_back(name);
+  const TablePath table = SettingsTable(*spec, name);
   std::vector<std::pair<std::string, std::string>> rendered;
   std::vector<std::string> keys;
   for (const auto& [key, value] : values) {
-    // A named copy: clang 14 (the fuzz preset) cannot capture a structured binding.
-    const std::string& wanted = key;
     auto field = std::find_if(spec->fields.begin(), spec->fields.end(),
-                              [&wanted](const FieldSpec& f) { return f.name == wanted; });
+                              [&](const FieldSpec& f) { return f.name == key; });
     if (field == spec->fields.end() || key.find('.') != std::string::npos ||
         field->type == FieldType::kPolicyListMap) {
       return base::InvalidArgument(kind + " has no key " + key + " that this command can set");
     }
-    std::string text;
-    switch (field->type) {
-      case FieldType::kString:
-      case FieldType::kPolicyName:
-        text = TomlString(value);
-        break;
-      case FieldType::kStringList:
-      case FieldType::kPolicyList: {
-        std::vector<std::string> items;
-        for (std::size_t b = 0; b <= value.size();) {
-          std::size_t e = value.find(',', b);
-          if (e == std::string::npos) e = value.size();
-          if (e > b) items.push_back(value.substr(b, e - b));
-          b = e + 1;
-        }
-        text = TomlStringArray(items);
-        break;
-      }
-      case FieldType::kInt:
-        if (value.empty() || !std::all_of(value.begin(), value.end(), ::isdigit)) {
-          return base::InvalidArgument(kind + "." + key + " must be a non-negative integer");
-        }
-        text = value;
-        break;
-      case FieldType::kBool:
-        if (value != "true" && value != "false") {
-          return base::InvalidArgument(kind + "." + key + " must be true or false");
-        }
-        text = value;
-        break;
-      case FieldType::kSecret:
-      case FieldType::kSecretRef:
-        COFFER_RETURN_IF_ERROR(RequireReference(value, kind + "." + key));
-        text = TomlString(value);
-        break;
-      case FieldType::kPolicyListMap:
-        break;
-    }
-    rendered.emplace_back(key, text);
+    COFFER_ASSIGN_OR_RETURN(std::string text, RenderSetting(kind + "." + key, field->type, value));
+    rendered.emplace_back(key, std::move(text));
     keys.push_back(key);
   }
   const std::string label = kind + (spec->named ? " " + name : "");
@@ -492,14 +501,7 @@ base::Result<std::string> RemoveSettings(ConfigEditor& ed, const std::string& ki
                                          const std::string& name) {
   const SettingsSpec* spec = FindSettingsSpec(kind);
   if (spec == nullptr || !spec->named) return base::InvalidArgument("cannot remove " + kind);
-  TablePath table;
-  std::string_view path = spec->toml_path;
-  for (std::size_t dot; (dot = path.find('.')) != std::string_view::npos;
-       path.remove_prefix(dot + 1)) {
-    table.emplace_back(path.substr(0, dot));
-  }
-  table.emplace_back(path);
-  table.push_back(name);
+  const TablePath table = SettingsTable(*spec, name);
   COFFER_RETURN_IF_ERROR(Require(ed, table, kind + " " + name));
   COFFER_RETURN_IF_ERROR(ed.RemoveTable(table));
   return "admin: remove " + kind + " " + name;
