@@ -46,14 +46,17 @@ class SecureWriter final : public ResponseWriter {
       if (!EqualsIgnoreCase(name, "set-cookie")) all.emplace_back(name, value);
     }
     AddSecurityHeaders(all, /*no_store=*/true);
+    status_ = status;
     return inner_.Start(status, all, content_length);
   }
+  unsigned status() const { return status_; }
   base::Status Write(std::span<const std::byte> data) override { return inner_.Write(data); }
   base::Status Finish() override { return inner_.Finish(); }
   bool started() const override { return inner_.started(); }
 
  private:
   ResponseWriter& inner_;
+  unsigned status_ = 0;
 };
 
 // Reads a small JSON body; nullopt when it is too large, unreadable or not
@@ -319,6 +322,12 @@ void ConsoleHandler::Impl::Forward(const HttpRequest& request, const SessionView
   inner.facts = request.facts;
   SecureWriter writer(response);
   backend.ServeAs(*session.principal, inner, body, writer);
+  // SECURITY: the backend re-checks the credential on every call; once it
+  // says the principal is no longer valid (a disabled user, a revoked or
+  // expired STS session), the console session ends too.
+  if (writer.status() == 401) {
+    sessions.Remove(CookieValue(request.Header("cookie"), kSessionCookie));
+  }
 }
 
 }  // namespace coffer::core::console

@@ -50,6 +50,13 @@ class FakeBackend final : public Backend {
       text.append(reinterpret_cast<const char*>(buffer.data()), *n);
     }
     calls.push_back(request);
+    if (revoked) {
+      const std::string out = R"({"Code":"InvalidCredentials"})";
+      (void)response.Start(401, {{"content-type", "application/json"}}, out.size());
+      (void)response.Write(std::as_bytes(std::span<const char>(out.data(), out.size())));
+      (void)response.Finish();
+      return;
+    }
     const json answer{{"as", principal.DisplayName()},
                       {"method", request.method},
                       {"target", request.target},
@@ -61,6 +68,7 @@ class FakeBackend final : public Backend {
     (void)response.Finish();
   }
   std::vector<HttpRequest> calls;
+  bool revoked = false;  // ServeAs answers 401 as for a disabled user.
 };
 
 class StringBody final : public BodyReader {
@@ -366,6 +374,15 @@ TEST_F(ConsoleTest, GetsNeedASessionButNoToken) {
   EXPECT_EQ(c.Json()["target"], "/coffer/admin/v1/users");
   EXPECT_EQ(Call("GET", "/console/api/admin/../../x", "", {{"cookie", cookie}}).status, 404u);
   EXPECT_EQ(Call("GET", "/console/api/nothing", "", {{"cookie", cookie}}).status, 404u);
+}
+
+TEST_F(ConsoleTest, ABackendRefusalOfTheCredentialEndsTheSession) {
+  auto [cookie, csrf] = LogIn();
+  backend_.revoked = true;
+  EXPECT_EQ(Call("GET", "/console/api/admin/users", "", {{"cookie", cookie}}).status, 401u);
+  EXPECT_EQ(handler_->SessionCountForTest(), 0u);
+  backend_.revoked = false;
+  EXPECT_EQ(Call("GET", "/console/api/session", "", {{"cookie", cookie}}).status, 401u);
 }
 
 TEST_F(ConsoleTest, ANewLoginReplacesTheBrowsersSession) {
