@@ -20,6 +20,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "coffer/server/request_head.h"
+
 #include "server_impl.h"
 
 namespace coffer::server {
@@ -185,7 +187,6 @@ class BasicSession final : public std::enable_shared_from_this<BasicSession<Stre
   void ReadPeerCertificate();
   void ReadHead(bool first);
   void OnHead(beast::error_code ec);
-  std::optional<std::string_view> RejectHead();
   void RunHandler(core::HttpRequest request);
   void AfterHandler(const std::string& request_id, const std::string& method, unsigned status);
   void WriteSimpleError(unsigned status, std::string_view code, std::string_view message);
@@ -275,21 +276,6 @@ void BasicSession<Stream>::ReadHead(bool first) {
       [self = this->shared_from_this()](beast::error_code ec, std::size_t) { self->OnHead(ec); });
 }
 
-// Returns an S3 error code when the head must be refused before the core sees it.
-template <class Stream>
-std::optional<std::string_view> BasicSession<Stream>::RejectHead() {
-  const auto& msg = parser_->get();
-  std::size_t count = 0;
-  for (auto it = msg.begin(); it != msg.end(); ++it) ++count;
-  if (count > server_->options.max_header_count) return "MetadataTooLarge";
-  // SECURITY: both framings at once is the request-smuggling shape.
-  if (msg.find(http::field::content_length) != msg.end() &&
-      msg.find(http::field::transfer_encoding) != msg.end()) {
-    return "BadRequest";
-  }
-  return std::nullopt;
-}
-
 template <class Stream>
 void BasicSession<Stream>::OnHead(beast::error_code ec) {
   if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
@@ -307,10 +293,10 @@ void BasicSession<Stream>::OnHead(beast::error_code ec) {
   if (ec) {
     return WriteSimpleError(400, "BadRequest", "The request could not be parsed as HTTP/1.1.");
   }
-  if (auto code = RejectHead()) {
+  const auto& msg = parser_->get();
+  if (auto code = RejectHead(msg, server_->options.max_header_count)) {
     return WriteSimpleError(400, *code, "The request headers are not acceptable.");
   }
-  const auto& msg = parser_->get();
   core::HttpRequest request;
   request.request_id = request_id_;
   request.remote_address = remote_;
@@ -318,13 +304,7 @@ void BasicSession<Stream>::OnHead(beast::error_code ec) {
   request.client_cert_subject = peer_subject_;
   request.client_cert_cn = peer_cn_;
   request.client_cert_spki_sha256 = peer_spki_sha256_;
-  request.method = std::string(msg.method_string());
-  request.target = std::string(msg.target());
-  for (const auto& field : msg) {
-    std::string name(field.name_string());
-    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    request.headers.emplace_back(std::move(name), std::string(field.value()));
-  }
+  ConvertHead(msg, request);
   content_length_.reset();
   if (auto len = parser_->content_length()) content_length_ = *len;
   expect_continue_ = beast::iequals(msg[http::field::expect], "100-continue");
