@@ -175,6 +175,36 @@ TEST_F(ConsoleSeamTest, ServeAsReadsUnsignedJsonBodiesUpToTheLimit) {
   EXPECT_EQ(ServeAs(alice, "POST", "/coffer/admin/v1/service-accounts", "{nope").status, 400u);
 }
 
+TEST_F(ConsoleSeamTest, ServiceAccountsLogInAsThemselvesAndActForTheirParent) {
+  const json sa = json::parse(Admin("POST", "/coffer/admin/v1/service-accounts", AsUser("lister"),
+                                    R"({"description":"console"})")
+                                  .body);
+  const std::string key = sa["accessKey"], secret = sa["secretKey"];
+  const ConsoleCaller caller = LoginOk(key, secret);
+  EXPECT_EQ(caller.kind, "service-account");
+  EXPECT_EQ(caller.user, "lister");
+  // It has its parent's admin:ListUsers, and loses the console with its key.
+  EXPECT_EQ(ServeAs(caller, "GET", "/coffer/admin/v1/users").status, 200u);
+  ASSERT_EQ(Admin("DELETE", "/coffer/admin/v1/service-accounts/" + key, AsRoot()).status, 204u);
+  EXPECT_EQ(ServeAs(caller, "GET", "/coffer/admin/v1/users").status, 401u);
+}
+
+TEST_F(ConsoleSeamTest, ServeAsNamesTheAdminApiInTheAuditFacts) {
+  const ConsoleCaller root =
+      LoginOk(s3::testing::kRootAccessKey, std::string(s3::testing::kRootSecretKey));
+  for (const auto& [target, api] : std::vector<std::pair<std::string, std::string>>{
+           {"/coffer/admin/v1/users", "ListUsers"},
+           {"/coffer/admin/v1/users/alice", "GetUserInfo"},
+           {"/coffer/admin/v1/reconcile", "ReconcileStatus"},
+           {"/coffer/admin/v1/audit/log?limit=5", "AuditLog"},
+           {"/coffer/admin/v1/kms/status", "KMSStatus"}}) {
+    RequestFacts facts;
+    EXPECT_EQ(ServeAs(root, "GET", target, "", &facts).status, 200u) << target;
+    EXPECT_EQ(facts.api, api) << target;
+    EXPECT_EQ(facts.access_key, s3::testing::kRootAccessKey);
+  }
+}
+
 TEST_F(ConsoleSeamTest, ServeAsNeverServesOutsideTheAdminApi) {
   const ConsoleCaller root =
       LoginOk(s3::testing::kRootAccessKey, std::string(s3::testing::kRootSecretKey));
