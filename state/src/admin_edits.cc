@@ -477,8 +477,10 @@ base::Result<std::string> SetSettings(ConfigEditor& ed, const std::string& kind,
   std::vector<std::pair<std::string, std::string>> rendered;
   std::vector<std::string> keys;
   for (const auto& [key, value] : values) {
+    // A named copy: clang 14 (the fuzz preset) cannot capture a structured binding.
+    const std::string& wanted = key;
     auto field = std::find_if(spec->fields.begin(), spec->fields.end(),
-                              [&](const FieldSpec& f) { return f.name == key; });
+                              [&wanted](const FieldSpec& f) { return f.name == wanted; });
     if (field == spec->fields.end() || key.find('.') != std::string::npos ||
         field->type == FieldType::kPolicyListMap) {
       return base::InvalidArgument(kind + " has no key " + key + " that this command can set");
