@@ -292,6 +292,21 @@ async function run(context, page) {
   });
   check(accounts.length === 0, 'no service account was made by the cross-site page or the token-less POST');
 
+  // ---- Admin and reconcile changes are in the audit log too.
+  await openView(page, 'audit');
+  for (const [api, user] of [['AddServiceAccount', 'ops'], ['DeleteServiceAccount', 'ops'],
+    ['RevokeTokens', 'ops'], ['ConfigApply', '']]) {
+    await page.fill('#audit-api', api);
+    await page.fill('#audit-user', user);
+    await page.click('#audit-search');
+    await page.waitForFunction((a) => document.getElementById('audit-note').textContent.includes('entries') &&
+      Array.from(document.querySelectorAll('#audit-rows tr')).every((tr) => tr.children[2].textContent === a),
+    api, { timeout: 15000 }).catch(() => {});
+    const n = await page.locator('#audit-rows tr').count();
+    check(n > 0, `the audit log has ${api} entries${user ? ' by ' + user : ''} (${n})`);
+  }
+  await shot(page, 'audit-admin-changes');
+
   // ---- A broken revision: the reconcile view shows its errors with file:line:col.
   appendFileSync(path.join(env.CONSOLE_REPO, 'coffer.toml'),
     '\n[users.carol]\nsecret = "env:E2E_BOB_SECRET"\npolicies = ["no-such-policy"]\n');
