@@ -187,6 +187,7 @@ void ConsoleHandler::Impl::ServeAsset(const HttpRequest& request, std::string_vi
 void ConsoleHandler::Impl::ServeApi(const HttpRequest& request, std::string_view path,
                                     BodyReader& body, ResponseWriter& response) {
   const std::string_view name = path.substr(kApiPrefix.size());
+  if (request.facts != nullptr) request.facts->api = "ConsoleApi";
   // SECURITY: whatever a state-changing call does, it must come from a page
   // of this origin (when the browser tells), checked before anything else.
   if (StateChanging(request.method) && !SameOrigin(request)) {

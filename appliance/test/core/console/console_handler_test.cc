@@ -327,6 +327,8 @@ TEST_F(ConsoleTest, CrossSitePostsAreRefusedEvenWithTheToken) {
                    {{"cookie", cookie}, {"x-coffer-csrf", csrf}, {"origin", "http://evil.test"}});
   EXPECT_EQ(c.status, 403u);
   EXPECT_EQ(c.Json()["Code"], "CrossOriginRefused");
+  EXPECT_EQ(facts_.api, "ConsoleApi");  // The refusal is audited under a name.
+  EXPECT_EQ(facts_.error_code, "CrossOriginRefused");
   c = Call("POST", "/console/api/admin/service-accounts", "{}",
            {{"cookie", cookie}, {"x-coffer-csrf", csrf}, {"sec-fetch-site", "cross-site"}});
   EXPECT_EQ(c.status, 403u);
