@@ -43,10 +43,42 @@ Administration:
              encrypt|anonymous|config|idp (see `coffer admin --help`)
   admin sts  list or revoke STS sessions (admin sts list|revoke --store PATH)
 
+Conformance:
+  conform    attack a live S3 endpoint with generated cases and report divergences
+             (runs coffer-conform, installed next to coffer; `coffer conform --help`)
+
 Run `coffer <command> --help` for a command's options.
 )";
 
+// `coffer conform ...` runs the conformance engine, a separate binary (appliance/ may not depend
+// on conformance/): $COFFER_CONFORM_BIN, else coffer-conform beside this executable. Returns only
+// when it cannot be started.
+int ExecConform(const Args& rest) {
+  std::string path;
+  if (const char* env = std::getenv("COFFER_CONFORM_BIN"); env != nullptr && *env != '\0') {
+    path = env;
+  } else {
+    std::vector<char> self(4096, '\0');
+    const ssize_t n = readlink("/proc/self/exe", self.data(), self.size() - 1);
+    std::string dir = n > 0 ? std::string(self.data(), static_cast<std::size_t>(n)) : "";
+    dir = dir.substr(0, dir.rfind('/') == std::string::npos ? 0 : dir.rfind('/') + 1);
+    path = dir + "coffer-conform";
+  }
+  std::vector<std::string> args = {path};
+  args.insert(args.end(), rest.begin(), rest.end());
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  execv(path.c_str(), argv.data());
+  std::fprintf(stderr,
+               "coffer conform: cannot run %s: %s\n(install coffer-conform next to coffer, or set "
+               "COFFER_CONFORM_BIN)\n",
+               path.c_str(), std::strerror(errno));
+  return 127;
+}
+
 int Dispatch(std::string_view verb, const Args& rest) {
+  if (verb == "conform") return ExecConform(rest);
   if (verb == "serve") return RunServe(rest);
   if (verb == "certs") return RunCerts(rest);
   if (verb == "heal") return RunHeal(rest);

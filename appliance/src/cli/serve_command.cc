@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -12,6 +13,7 @@
 #include <functional>
 #include <optional>
 #include <sstream>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -23,6 +25,7 @@
 #include <boost/asio/strand.hpp>
 #include <nlohmann/json.hpp>
 
+#include "coffer/base/planted.h"
 #include "coffer/base/secret.h"
 #include "coffer/core/admin/admin_api.h"
 #include "coffer/core/audit/audit_handler.h"
@@ -84,6 +87,33 @@ struct ServeFlags {
   unsigned console_session_lifetime_s = 12 * 3600;
   unsigned console_max_sessions = 1000;
 };
+
+// --plant BUG[,BUG] (COFFER_TESTING builds only): the simulator's planted bugs, switched on in
+// a real serve so that `coffer conform` can show it catches them. Returns false on an unknown
+// name.
+bool ParsePlantedBugs(std::string_view list, unsigned& mask) {
+  using base::PlantedBug;
+  const std::pair<const char*, PlantedBug> names[] = {
+      {"skip-presign-expiry", PlantedBug::kSkipPresignExpiry},
+      {"skip-session-expiry", PlantedBug::kSkipSessionExpiry},
+      {"allow-overrides-deny", PlantedBug::kAllowOverridesDeny},
+      {"skip-bitrot-check", PlantedBug::kSkipBitrotCheck},
+      {"ack-before-audit-durable", PlantedBug::kAckBeforeAuditDurable}};
+  mask = 0;
+  while (!list.empty()) {
+    const std::string_view name = list.substr(0, list.find(','));
+    bool known = false;
+    for (const auto& [text, bug] : names) {
+      if (name == text) {
+        mask |= static_cast<unsigned>(bug);
+        known = true;
+      }
+    }
+    if (!known) return false;
+    list.remove_prefix(std::min(list.size(), name.size() + 1));
+  }
+  return true;
+}
 
 std::string DefaultCertsDir() {
   const char* home = std::getenv("HOME");
@@ -935,6 +965,12 @@ int RunServe(const Args& args) {
       "log-level", po::value(&flags.log_level)->default_value(flags.log_level),
       "debug|info|warn|error")("threads", po::value(&flags.threads),
                                "I/O threads (default: cores, at least 2)");
+  std::string planted_bugs;
+#if defined(COFFER_TESTING)
+  desc.add_options()("plant", po::value(&planted_bugs),
+                     "test builds only: switch on planted bugs (skip-presign-expiry, "
+                     "skip-session-expiry, allow-overrides-deny, ...), comma-separated");
+#endif
   po::variables_map vm;
   if (auto exit = ParseFlags("coffer serve", desc, args, vm)) return *exit;
   if (flags.config.empty()) flags.config = DefaultConfigDir();
@@ -959,6 +995,17 @@ int RunServe(const Args& args) {
   if (flags.reconcile_s == 0 || flags.certs_reload_s == 0) {
     std::fprintf(stderr, "coffer serve: intervals must be at least 1 second\n");
     return 2;
+  }
+  if (!planted_bugs.empty()) {
+    unsigned mask = 0;
+    if (!ParsePlantedBugs(planted_bugs, mask)) {
+      std::fprintf(stderr, "coffer serve: bad --plant '%s'\n", planted_bugs.c_str());
+      return 2;
+    }
+#if defined(COFFER_TESTING)
+    base::PlantBugsForTest(mask);
+    std::fprintf(stderr, "coffer serve: PLANTED BUGS ON: %s (test build)\n", planted_bugs.c_str());
+#endif
   }
   Appliance appliance(flags, level);
   return appliance.Run();
