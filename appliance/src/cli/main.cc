@@ -1,10 +1,15 @@
 // `coffer`: one binary, one verb per job. Each verb parses its own flags with
 // Boost.Program_options (see commands.h); this file only dispatches.
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "commands.h"
 #include "heal_command.h"
