@@ -4,17 +4,74 @@
 
 #include <nlohmann/json.hpp>
 
-#include "coffer/env/log.h"
-
 namespace coffer::core::audit {
 namespace {
 
 using nlohmann::json;
 
-std::string StringAt(const json& doc, const char* name) {
-  auto it = doc.find(name);
-  return it != doc.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
+// Reads the fields a search filters on from an entry's JSON: accessKey,
+// parentUser and time at the top level, api.bucket, api.name and
+// api.statusCode one level down. Everything else is skipped.
+class IndexReader final : public nlohmann::json_sax<json> {
+ public:
+  explicit IndexReader(RecentAuditLog::Item& item) : item_(item) {}
+  std::string time;
+
+  bool key(string_t& k) override {
+    key_ = depth_ == 1 || (depth_ == 2 && in_api_) ? k : std::string();
+    return true;
+  }
+  bool start_object(std::size_t) override {
+    ++depth_;
+    in_api_ = depth_ == 2 && key_ == "api";
+    return true;
+  }
+  bool end_object() override {
+    if (depth_ == 2) in_api_ = false;
+    --depth_;
+    key_.clear();
+    return true;
+  }
+  bool start_array(std::size_t) override {
+    ++depth_;
+    return true;
+  }
+  bool end_array() override {
+    --depth_;
+    return true;
+  }
+  bool string(string_t& v) override {
+    if (depth_ == 1) {
+      if (key_ == "accessKey") item_.access_key = v;
+      if (key_ == "parentUser") item_.parent_user = v;
+      if (key_ == "time") time = v;
+    } else if (depth_ == 2 && in_api_) {
+      if (key_ == "bucket") item_.bucket = v;
+      if (key_ == "name") item_.api = v;
+    }
+    return true;
+  }
+  bool number_unsigned(number_unsigned_t v) override {
+    if (depth_ == 2 && in_api_ && key_ == "statusCode" && v < 1000) {
+      item_.status = static_cast<unsigned>(v);
+    }
+    return true;
+  }
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_float(number_float_t, const string_t&) override { return true; }
+  bool binary(binary_t&) override { return true; }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+    return false;  // Not JSON: kept with what was read so far.
+  }
+
+ private:
+  RecentAuditLog::Item& item_;
+  int depth_ = 0;
+  bool in_api_ = false;
+  std::string key_;
+};
 
 // "200" matches 200; "2xx" its class; "error" >= 400; "success" < 400.
 bool StatusMatches(unsigned status, std::string_view want) {
@@ -95,20 +152,12 @@ void RecentAuditLog::Add(std::string_view entry_json) {
   if (entry_json.size() > options_.max_bytes || options_.max_entries == 0) return;
   Item item;
   item.json = std::string(entry_json);
-  // The index fields are read once here, so a search never re-parses.
-  const json doc = json::parse(entry_json, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_object()) {
-    item.access_key = StringAt(doc, "accessKey");
-    item.parent_user = StringAt(doc, "parentUser");
-    if (auto api = doc.find("api"); api != doc.end() && api->is_object()) {
-      item.bucket = StringAt(*api, "bucket");
-      item.api = StringAt(*api, "name");
-      if (auto code = api->find("statusCode"); code != api->end() && code->is_number_unsigned()) {
-        item.status = code->get<unsigned>();
-      }
-    }
-    if (auto t = ParseRfc3339(StringAt(doc, "time"))) item.time = *t;
-  }
+  // The index fields are read once here, so a search never re-parses. A SAX
+  // pass (no document built) keeps this cheap on the request path.
+  IndexReader reader(item);
+  (void)json::sax_parse(entry_json, &reader, json::input_format_t::json, /*strict=*/true,
+                        /*ignore_comments=*/false);
+  if (!reader.time.empty()) item.time = ParseRfc3339(reader.time);
   std::lock_guard lock(mu_);
   item.seq = next_seq_++;
   bytes_ += item.json.size();

@@ -69,6 +69,30 @@ TEST(RecentAuditLog, SearchesByUserApiStatusAndTime) {
   EXPECT_EQ(log.Find({}).entries[0].json, "not json at all");
 }
 
+TEST(RecentAuditLog, IndexesOnlyTheEntrysOwnFields) {
+  // Look-alike keys in nested objects (tags, headers) are not the entry's.
+  RecentAuditLog log;
+  log.Add(R"({"accessKey":"alice","tags":{"accessKey":"mallory","api":{"name":"Fake"}},)"
+          R"("api":{"bucket":"bkt1","name":"GetObject","statusCode":404,)"
+          R"("nested":{"name":"Inner","statusCode":200}},"requestHeader":{"name":"x"},)"
+          R"("time":"2026-11-27T18:00:00.000Z"})");
+  RecentAuditQuery q;
+  q.user = "alice";
+  q.api = "GetObject";
+  q.status = "404";
+  q.bucket = "bkt1";
+  EXPECT_EQ(log.Find(q).entries.size(), 1u);
+  q = {};
+  q.user = "mallory";
+  EXPECT_EQ(log.Find(q).entries.size(), 0u);
+  q = {};
+  q.api = "Fake";
+  EXPECT_EQ(log.Find(q).entries.size(), 0u);
+  q = {};
+  q.api = "Inner";
+  EXPECT_EQ(log.Find(q).entries.size(), 0u);
+}
+
 TEST(RecentAuditLog, TailAfterACursorAndPageBack) {
   RecentAuditLog log;
   for (int i = 0; i < 10; ++i) log.Add(Entry("alice", "PutObject", 200));

@@ -74,7 +74,7 @@ class RecentAuditLog {
   std::size_t size() const;
   std::size_t bytes() const;
 
- private:
+  // One kept entry and its index fields (public for the .cc's reader only).
   struct Item {
     std::uint64_t seq = 0;
     std::string json;
@@ -85,6 +85,8 @@ class RecentAuditLog {
     unsigned status = 0;
     std::optional<base::WallTime> time;
   };
+
+ private:
   static bool Matches(const Item& item, const RecentAuditQuery& query);
 
   const RecentAuditOptions options_;
