@@ -356,7 +356,7 @@ class Appliance {
     routes_.AddRoute(
         "admin", [](const core::HttpRequest& r) { return core::admin::AdminApi::Owns(r.target); },
         std::move(admin).value());
-    OpenConsole(admin_api);
+    OpenConsole(admin_api, options.domains);
     auto s3 = core::s3::S3Api::Create(
         env_, *objects_, [this] { return reconciler_->live().Current(); }, *runtime_,
         core::s3::RootCredential{root.user, root.password}, std::move(options));
@@ -371,7 +371,7 @@ class Appliance {
   // The web console (issue #16) under /console on the same listeners (TLS
   // when TLS is on): its assets are compiled in; everything it shows comes
   // from the admin API served as the logged-in caller.
-  void OpenConsole(core::admin::AdminApi& admin_api) {
+  void OpenConsole(core::admin::AdminApi& admin_api, std::vector<std::string> domains) {
     if (flags_.console_off) return;
     console_backend_ = core::console::NewAdminBackend(admin_api);
     core::console::ConsoleOptions options;
@@ -381,7 +381,9 @@ class Appliance {
     options.assets = core::console::EmbeddedAssets();
     routes_.AddRoute(
         "console",
-        [](const core::HttpRequest& r) { return core::console::ConsoleHandler::Owns(r.target); },
+        [domains = std::move(domains)](const core::HttpRequest& r) {
+          return core::console::ConsoleHandler::OwnsRequest(r, domains);
+        },
         std::make_unique<core::console::ConsoleHandler>(env_, *console_backend_,
                                                         std::move(options)));
   }

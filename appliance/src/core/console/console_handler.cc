@@ -122,6 +122,20 @@ bool ConsoleHandler::Owns(std::string_view target) {
   return rest.empty() || rest.front() == '/' || rest.front() == '?';
 }
 
+bool ConsoleHandler::OwnsRequest(const HttpRequest& request,
+                                 const std::vector<std::string>& domains) {
+  if (!Owns(request.target)) return false;
+  std::string_view host = request.Header("host");
+  if (!host.empty() && host.front() != '[') host = host.substr(0, host.rfind(':'));
+  for (const std::string& domain : domains) {
+    if (host.size() > domain.size() + 1 && host.ends_with(domain) &&
+        host[host.size() - domain.size() - 1] == '.') {
+      return false;
+    }
+  }
+  return true;
+}
+
 ConsoleHandler::ConsoleHandler(env::Env& env, Backend& backend, ConsoleOptions options)
     : impl_(std::make_unique<Impl>(env, backend, std::move(options))) {}
 

@@ -177,6 +177,21 @@ TEST(ConsoleOwns, OnlyTheConsolePaths) {
   EXPECT_FALSE(ConsoleHandler::Owns("/"));
 }
 
+TEST(ConsoleOwns, NotVirtualHostedObjectKeys) {
+  HttpRequest r;
+  r.target = "/console/app.js";
+  r.headers = {{"host", "s3.example.com:9000"}};
+  const std::vector<std::string> domains{"s3.example.com"};
+  EXPECT_TRUE(ConsoleHandler::OwnsRequest(r, domains));
+  r.headers = {{"host", "photos.s3.example.com:9000"}};  // Bucket photos, key console/app.js.
+  EXPECT_FALSE(ConsoleHandler::OwnsRequest(r, domains));
+  r.headers = {{"host", "photos.s3.example.com"}};
+  EXPECT_FALSE(ConsoleHandler::OwnsRequest(r, domains));
+  EXPECT_TRUE(ConsoleHandler::OwnsRequest(r, {}));
+  r.headers = {{"host", "127.0.0.1:9000"}};
+  EXPECT_TRUE(ConsoleHandler::OwnsRequest(r, domains));
+}
+
 TEST_F(ConsoleTest, AssetsCarryTheStrictHeaders) {
   Capture c = Call("GET", "/console/");
   EXPECT_EQ(c.status, 200u);

@@ -137,6 +137,10 @@ class ConsoleHandler final : public Handler {
 
   // True when `target` (a raw request target) is the console's.
   static bool Owns(std::string_view target);
+  // As Owns, but a virtual-hosted-style S3 request (Host "BUCKET.DOMAIN" for
+  // one of the S3 API's `domains`) is never the console's: its path is an
+  // object key.
+  static bool OwnsRequest(const HttpRequest& request, const std::vector<std::string>& domains);
 
   // Serves one request. Thread-safe.
   void Serve(const HttpRequest& request, BodyReader& body, ResponseWriter& response) override;
