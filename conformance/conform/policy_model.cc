@@ -145,6 +145,18 @@ std::string PolicyRequest::Describe() const {
 
 json GenPolicy(const PolicyWorld& world, const std::string& bucket) {
   json statements = json::array();
+  // Half the policies start with a broad Allow, so that the generated Deny statements often
+  // meet an Allow they must override (random statements alone rarely overlap).
+  if (OneIn(2)) {
+    json broad = {{"Effect", "Allow"}, {"Action", "s3:*"}};
+    if (bucket.empty()) {
+      broad["Resource"] = "arn:aws:s3:::*";
+    } else {
+      broad["Principal"] = "*";
+      broad["Resource"] = {"arn:aws:s3:::" + bucket, "arn:aws:s3:::" + bucket + "/*"};
+    }
+    statements.push_back(broad);
+  }
   const int n = *rc::gen::inRange(1, 4);
   for (int i = 0; i < n; ++i) statements.push_back(GenStatement(world, bucket));
   return json{{"Version", "2012-10-17"}, {"Statement", statements}};
@@ -290,7 +302,8 @@ std::string Reproduction(const PolicyCase& c, const PolicyRequest& r,
   if (s.method == "PUT") out += " --data-binary " + ShellQuote(s.body);
   if (r.caller != Caller::kAnonymous) {
     out += " --aws-sigv4 " + ShellQuote("aws:amz:" + region + ":s3") +
-           " --user \"$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY\"";
+           " --user \"$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY\"" +
+           " -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD'";
     if (r.caller == Caller::kSession) out += " -H \"x-amz-security-token: $AWS_SESSION_TOKEN\"";
   }
   out += " " + ShellQuote(url) + "\n";

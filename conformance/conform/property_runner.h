@@ -20,14 +20,17 @@ namespace coffer::conform {
 inline void RunProperty(Context& ctx, SuiteReport& report,
                         const std::function<std::optional<Divergence>()>& body) {
   std::optional<Divergence> last;
+  std::string first_seen;
   int after_failure = 0;
   bool failed = false;
   const auto property = [&]() {
     if (ctx.Interrupted()) return;
-    if (failed && after_failure++ >= ctx.shrink_budget) return;
+    if (failed && after_failure >= ctx.shrink_budget) return;
+    if (failed) ++after_failure;
     std::optional<Divergence> d = body();
     if (!failed) ++report.cases;
     if (d) {
+      if (!failed) first_seen = d->title;
       failed = true;
       last = std::move(d);
       RC_FAIL(last->title);
@@ -46,6 +49,9 @@ inline void RunProperty(Context& ctx, SuiteReport& report,
   (void)rc::detail::checkProperty(rc::detail::toProperty(property), metadata, params);
   if (last) {
     last->shrink_steps = after_failure;
+    if (first_seen != last->title) {
+      report.notes.push_back("the divergence was first seen as: " + first_seen);
+    }
     report.divergences.push_back(std::move(*last));
   }
 }

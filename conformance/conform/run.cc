@@ -118,6 +118,7 @@ std::vector<std::string> DeleteRunBuckets(Context& ctx) {
   std::vector<std::string> problems;
   auto listed = ctx.s3->ListBuckets(ctx.admin, ctx.prefix + "-");
   std::vector<std::string> names = ctx.buckets;
+  names.push_back(ctx.probe_bucket);
   if (listed.has_value()) {
     for (const std::string& b : *listed) {
       if (std::find(names.begin(), names.end(), b) == names.end()) names.push_back(b);
@@ -263,6 +264,7 @@ int Run(const Options& o) {
   ctx.prefix = "conform-" + RandomSecret(random, 8);
   for (char& c : ctx.prefix) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   ctx.buckets = {ctx.prefix + "-b1", ctx.prefix + "-b2"};
+  ctx.probe_bucket = ctx.prefix + "-b0";
   ctx.cases = o.cases;
   ctx.seed = seed;
   ctx.shrink_budget = o.shrink_budget;
@@ -290,7 +292,7 @@ int Run(const Options& o) {
     auto pub = ReadFile(o.seal_key);
     base::Result<std::unique_ptr<Adapter>> made =
         pub.has_value() ? MakeCofferAdapter(CofferAdapterOptions{o.config_repo, *pub, ctx.prefix,
-                                                                 ctx.buckets.front(), 2, 20000},
+                                                                 ctx.probe_bucket, 2, 20000},
                                             s3, random)
                         : base::Result<std::unique_ptr<Adapter>>(pub.error());
     if (!made.has_value()) {
@@ -351,6 +353,7 @@ int Run(const Options& o) {
 std::string SeedObjectBody(const std::string& key) { return "conform seed object " + key + "\n"; }
 
 base::Status PrepareBuckets(Context& ctx) {
+  COFFER_RETURN_IF_ERROR(ctx.s3->CreateBucket(ctx.admin, ctx.probe_bucket));
   for (const std::string& b : ctx.buckets) {
     COFFER_RETURN_IF_ERROR(ctx.s3->CreateBucket(ctx.admin, b));
     PolicyWorld world;

@@ -62,7 +62,8 @@ std::string Repro(const Context& ctx, const std::string& what, const S3Request& 
               : std::string()) +
          "\n# 2. the request, with the session's keys and token as described:\n" +
          "curl -sS -o /dev/null -w '%{http_code}\\n' --aws-sigv4 'aws:amz:" + ctx.s3->region() +
-         ":s3' --user \"$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY\" -H \"x-amz-security-token: "
+         ":s3' --user \"$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY\" -H 'x-amz-content-sha256: "
+         "UNSIGNED-PAYLOAD' -H \"x-amz-security-token: "
          "$AWS_SESSION_TOKEN\"" +
          (r.method == "GET" ? std::string() : " -X " + r.method) + " '" + ctx.s3->main().Url() +
          TargetOf(r) + "'\n";

@@ -22,7 +22,10 @@ struct Context {
   Credentials admin;
   std::string prefix;                // "conform-xxxxxxxx"; every created name starts with it.
   std::vector<std::string> buckets;  // Two run buckets, created before the suites run.
-  Adapter* adapter = nullptr;        // Null: generic S3.
+  // A third bucket no case ever gives a policy: the adapter's probe for "is the revision live"
+  // (a case's bucket policy could otherwise let the probe through early).
+  std::string probe_bucket;
+  Adapter* adapter = nullptr;  // Null: generic S3.
   int cases = 30;
   std::uint64_t seed = 0;
   int shrink_budget = 40;  // Property evaluations allowed for shrinking one divergence.

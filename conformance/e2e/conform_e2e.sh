@@ -112,7 +112,7 @@ if [[ $mode == clean ]]; then
   assert_contains "Coffer" "$(json_field "$work/report.json" "r['server_header']")" "server header"
   assert_eq "" "$(run_buckets)" "run buckets left"
   assert_eq "" "$(ls "$repo" | grep '^conform-' || true)" "repo files left"
-  git -C "$repo" log --oneline | grep -q "coffer conform: remove" || fail "no removal commit"
+  [[ -n "$(git -C "$repo" log --oneline --grep='coffer conform: remove')" ]] || fail "no removal commit"
 
   # Ctrl-C in the middle of the policy suite: exit 130, and nothing left behind.
   # Not through `bounded`: the signal must reach conform itself (exec'd by coffer).
