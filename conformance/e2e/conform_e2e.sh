@@ -4,8 +4,9 @@
 # writes its users and identity policies into (secrets sealed to the appliance's seal key) and
 # a file audit target.
 #   clean    every suite (policy, sigv4, sts, sse, audit) with a bounded number of cases: zero
-#            divergences, exit 0, no run bucket and no repo file left; then a run interrupted
-#            with SIGINT exits 130 and also leaves nothing behind.
+#            divergences, exit 0, no run bucket and no repo file left; the generic adapter (no
+#            config repo) also finds none; then a run interrupted with SIGINT exits 130 and
+#            also leaves nothing behind.
 #   planted  serve with --plant allow-overrides-deny,skip-presign-expiry,skip-session-expiry:
 #            conform reports divergences in the policy, sigv4 and sts suites and exits 1.
 # Needs COFFER_BIN, COFFER_SOURCE_DIR and CONFORM_BIN (ctest sets them); E2E_KEEP=1 keeps the
@@ -113,6 +114,18 @@ if [[ $mode == clean ]]; then
   assert_eq "" "$(run_buckets)" "run buckets left"
   assert_eq "" "$(ls "$repo" | grep '^conform-' || true)" "repo files left"
   [[ -n "$(git -C "$repo" log --oneline --grep='coffer conform: remove')" ]] || fail "no removal commit"
+
+  # The generic adapter (what runs against other S3 servers): no config repo, identity-like
+  # restrictions through session policies of the admin credential.
+  rc=0
+  bounded 100 "$COFFER_BIN" conform --endpoint "$endpoint" \
+    --plain-endpoint "http://127.0.0.1:$plain_port" --ca "$ca" \
+    --admin-credentials env:E2E_ADMIN_KEY,env:E2E_ADMIN_SECRET --seed "$SEED" --cases 8 \
+    --suite policy,sigv4,sts --report "$work/generic.json" >"$work/generic.md" \
+    2>"$work/generic.err" || rc=$?
+  [[ $rc -eq 0 ]] || { cat "$work/generic.md" >&2; fail "generic conform exited $rc, want 0"; }
+  assert_eq "generic" "$(json_field "$work/generic.json" "r['adapter']")" "adapter"
+  assert_eq "" "$(run_buckets)" "run buckets left by the generic run"
 
   # Ctrl-C in the middle of the policy suite: exit 130, and nothing left behind.
   # Not through `bounded`: the signal must reach conform itself (exec'd by coffer).
