@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 
 #include "toml_wrapper.h"
 
@@ -64,6 +65,77 @@ class Lines {
   std::vector<std::size_t> starts_;
 };
 
+// Appends the code point `cp` to `out` as UTF-8.
+void AppendUtf8(std::uint32_t cp, std::string& out) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+// One escape of a TOML basic string at line[i] == '\\' (TOML 1.0 §String):
+// appends what it means to `out` and moves `i` past it. False when malformed.
+bool Unescape(std::string_view line, std::size_t& i, std::string& out) {
+  if (i + 1 >= line.size()) return false;
+  const char e = line[i + 1];
+  i += 2;
+  switch (e) {
+    case 'b':
+      out += '\b';
+      return true;
+    case 't':
+      out += '\t';
+      return true;
+    case 'n':
+      out += '\n';
+      return true;
+    case 'f':
+      out += '\f';
+      return true;
+    case 'r':
+      out += '\r';
+      return true;
+    case '"':
+      out += '"';
+      return true;
+    case '\\':
+      out += '\\';
+      return true;
+    case 'u':
+    case 'U': {
+      const std::size_t digits = e == 'u' ? 4 : 8;
+      if (i + digits > line.size()) return false;
+      std::uint32_t cp = 0;
+      for (std::size_t k = 0; k < digits; ++k) {
+        const char c = line[i + k];
+        const int v = c >= '0' && c <= '9'   ? c - '0'
+                      : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                      : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                             : -1;
+        if (v < 0) return false;
+        cp = cp * 16 + static_cast<std::uint32_t>(v);
+      }
+      if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+      i += digits;
+      AppendUtf8(cp, out);
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
 // Parses "[a.\"b c\".d]" into its key path; nullopt for anything else ("[[x]]", a key line).
 std::optional<TablePath> ParseHeader(std::string_view line) {
   line = Trim(line);
@@ -77,7 +149,10 @@ std::optional<TablePath> ParseHeader(std::string_view line) {
     if (line[i] == '"' || line[i] == '\'') {
       const char quote = line[i++];
       while (i < line.size() && line[i] != quote) {
-        if (quote == '"' && line[i] == '\\' && i + 1 < line.size()) ++i;
+        if (quote == '"' && line[i] == '\\') {
+          if (!Unescape(line, i, key)) return std::nullopt;
+          continue;
+        }
         key += line[i++];
       }
       if (i >= line.size()) return std::nullopt;
@@ -339,6 +414,13 @@ std::vector<std::string> ConfigEditor::Keys(const TablePath& table) const {
 }
 
 base::Status ConfigEditor::Replace(const std::string& file, std::string text) {
+  // Every edit must leave a file that parses: a name or value that TOML cannot
+  // hold (invalid UTF-8), or a file that did not parse before, is refused here
+  // rather than written for validate to find later.
+  if (auto parsed = Parse(file, text); !parsed.has_value()) {
+    return base::InvalidArgument("the edit would leave " + file +
+                                 " unparseable: " + parsed.error().message());
+  }
   tree_.files[file] = std::move(text);
   touched_.insert(file);
   return base::Ok();

@@ -142,6 +142,29 @@ TEST(ConfigEdit, MissingTableIsNotFound) {
   EXPECT_TRUE(ed.touched().empty());
 }
 
+// Found by config_edit_fuzz: quoted header names are unescaped as TOML does
+// (\t, \u00e9, ...), so such a table is found, edited and removed.
+TEST(ConfigEdit, QuotedHeaderEscapesAreUnescaped) {
+  ConfigEditor ed(Tree({{"b.toml", "[buckets.\"caf\\u00e9\\tbar\"]\nversioning = true\n"}}));
+  const TablePath table = {"buckets", "caf\xc3\xa9\tbar"};
+  EXPECT_EQ(ed.FileOf(table), "b.toml");
+  ASSERT_TRUE(ed.SetKey(table, "versioning", "false").has_value());
+  EXPECT_EQ(ed.ValueText(table, "versioning"), "false");
+  ASSERT_TRUE(ed.RemoveTable(table).has_value());
+  EXPECT_FALSE(ed.FileOf(table).has_value());
+}
+
+// Found by config_edit_fuzz: an edit that would leave a file TOML cannot
+// parse (here a name that is not UTF-8) is refused and changes nothing.
+TEST(ConfigEdit, EditsThatWouldNotParseAreRefused) {
+  ConfigEditor ed(Tree({{"users.toml", kCommented}}));
+  base::Status s = ed.AddTable("users.toml", {"users", "bad\xff"}, {{"enabled", "true"}});
+  ASSERT_FALSE(s.has_value());
+  EXPECT_EQ(s.error().code(), base::ErrorCode::kInvalidArgument);
+  EXPECT_EQ(ed.tree().files.at("users.toml"), kCommented);
+  EXPECT_TRUE(ed.touched().empty());
+}
+
 TEST(ConfigEdit, RemoveKeyRemovesItsLines) {
   ConfigEditor ed(Tree({{"users.toml", kCommented}}));
   ASSERT_TRUE(ed.RemoveKey({"users", "alice"}, "policies").has_value());
