@@ -7,6 +7,7 @@
 
 #include <dirent.h>
 
+#include <cctype>
 #include <chrono>
 #include <optional>
 #include <string_view>
@@ -106,13 +107,48 @@ class HttpsFetcher final : public env::DocumentFetcher {
     if (!parsed->tls && !IsLoopback(parsed->host)) {
       return base::InvalidArgument("plain http is allowed to loopback hosts only: " + parsed->host);
     }
-    auto body = Fetch(*parsed, limits);
+    auto body = Fetch(*parsed, nullptr, nullptr, limits);
+    if (!body) return body.error().WithContext(parsed->host + ":" + parsed->port);
+    return body;
+  }
+
+  base::Result<std::string> PostForm(std::string_view url, const base::Secret& form,
+                                     const base::Secret& authorization,
+                                     const env::FetchLimits& limits) override {
+    auto parsed = ParseUrl(url);
+    if (!parsed) return base::InvalidArgument("unusable URL for a form post");
+    if (!parsed->tls && !IsLoopback(parsed->host)) {
+      return base::InvalidArgument("plain http is allowed to loopback hosts only: " + parsed->host);
+    }
+    auto body = Fetch(*parsed, &form, &authorization, limits);
     if (!body) return body.error().WithContext(parsed->host + ":" + parsed->port);
     return body;
   }
 
  private:
-  base::Result<std::string> Fetch(const Url& u, const env::FetchLimits& limits) {
+  // The OAuth 2.0 "error" code of an error answer (RFC 6749 5.2), when it is
+  // a short token: safe to show, unlike error_description, which a provider
+  // may fill with anything.
+  static std::string OAuthErrorCode(std::string_view body) {
+    const auto key = body.find("\"error\"");
+    if (key == std::string_view::npos) return "";
+    auto rest = body.substr(key + 7);
+    const auto open = rest.find('"');
+    if (open == std::string_view::npos) return "";
+    rest.remove_prefix(open + 1);
+    const auto close = rest.find('"');
+    if (close == std::string_view::npos || close > 64) return "";
+    const auto code = rest.substr(0, close);
+    for (char c : code) {
+      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-')) return "";
+    }
+    return std::string(code);
+  }
+
+  // GET when `form` is null, else POST of `form` with `authorization` (may be empty).
+  base::Result<std::string> Fetch(const Url& u, const base::Secret* form,
+                                  const base::Secret* authorization,
+                                  const env::FetchLimits& limits) {
     const auto deadline = Clock::now() + limits.timeout;
     net::io_context ioc;
     tcp::resolver resolver(ioc);
@@ -136,7 +172,7 @@ class HttpsFetcher final : public env::DocumentFetcher {
     if (!RunUntil(ioc, done, deadline)) return base::Unavailable("timed out connecting");
     if (ec) return base::Unavailable("cannot connect: " + ec.message());
     if (u.tls) COFFER_RETURN_IF_ERROR(Handshake(ioc, stream, u, deadline));
-    http::request<http::empty_body> req{http::verb::get, u.target, 11};
+    http::request<http::string_body> req{form ? http::verb::post : http::verb::get, u.target, 11};
     // The port belongs in Host when it is not the scheme's default: servers
     // build absolute URLs (an OpenID provider's jwks_uri) from it.
     const bool default_port = u.port == (u.tls ? "443" : "80");
@@ -145,6 +181,15 @@ class HttpsFetcher final : public env::DocumentFetcher {
     req.set(http::field::user_agent, "coffer");
     req.set(http::field::accept, "application/json");
     req.set(http::field::connection, "close");
+    if (form != nullptr) {
+      req.set(http::field::content_type, "application/x-www-form-urlencoded");
+      if (authorization != nullptr && !authorization->empty()) {
+        req.set(http::field::authorization,
+                beast::string_view(authorization->Reveal().data(), authorization->Reveal().size()));
+      }
+      req.body() = std::string(form->Reveal());
+      req.prepare_payload();
+    }
     http::response_parser<http::string_body> parser;
     parser.body_limit(limits.max_body_bytes);
     parser.header_limit(64 * 1024);
@@ -173,7 +218,15 @@ class HttpsFetcher final : public env::DocumentFetcher {
       COFFER_RETURN_IF_ERROR(exchange(tcp_stream));
     }
     const auto status = parser.get().result_int();
-    if (status != 200) return base::Unavailable("HTTP status " + std::to_string(status));
+    if (status != 200) {
+      std::string message = "HTTP status " + std::to_string(status);
+      if (form != nullptr) {
+        if (auto code = OAuthErrorCode(parser.get().body()); !code.empty()) {
+          message += " (" + code + ")";
+        }
+      }
+      return base::Unavailable(std::move(message));
+    }
     if (parser.get().body().size() > limits.max_body_bytes) {
       return base::Unavailable("response body too large");
     }

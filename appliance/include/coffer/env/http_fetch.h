@@ -1,9 +1,10 @@
 #pragma once
 // The peer seam for fetching small public documents over HTTPS: an OpenID
-// provider's discovery document and its JWKS. Narrow on purpose: a GET of one
-// URL with a deadline and a size limit, nothing else, so the request core
-// never holds a socket and the simulator can script a slow, down or lying
-// provider.
+// provider's discovery document and its JWKS, and the one form POST of the
+// OAuth 2.0 authorization-code redemption at its token endpoint. Narrow on
+// purpose: one request to one URL with a deadline and a size limit, nothing
+// else, so the request core never holds a socket and the simulator can script
+// a slow, down or lying provider.
 //
 // Production (coffer::https_fetch, appliance/src/posix/https_fetch.cc) verifies
 // the server's certificate and host name against the certs dir's CAs/ (or a CA
@@ -16,6 +17,7 @@
 #include <string_view>
 
 #include "coffer/base/result.h"
+#include "coffer/base/secret.h"
 
 namespace coffer::env {
 
@@ -36,6 +38,25 @@ class DocumentFetcher {
   // TLS verification, times out, answers other than 200 or sends more than
   // max_body_bytes. Messages name the host, never credentials.
   virtual base::Result<std::string> Get(std::string_view url, const FetchLimits& limits) = 0;
+  // POSTs `form` as application/x-www-form-urlencoded to `url` (an OAuth 2.0
+  // token endpoint) and returns the body of a 200 answer. `authorization`,
+  // when not empty, is sent as the Authorization header value (HTTP Basic
+  // client credentials). Both carry secrets (code, code_verifier, client
+  // secret): they never appear in errors or logs. Same URL rules, TLS trust,
+  // limits and errors as Get; a non-200 answer is kUnavailable whose message
+  // names the status and the OAuth "error" code when the body has one.
+  // Thread-safe. The default refuses (kUnimplemented) for fetchers that only
+  // GET.
+  virtual base::Result<std::string> PostForm(std::string_view url, const base::Secret& form,
+                                             const base::Secret& authorization,
+                                             const FetchLimits& limits);
 };
+
+inline base::Result<std::string> DocumentFetcher::PostForm(std::string_view /*url*/,
+                                                           const base::Secret& /*form*/,
+                                                           const base::Secret& /*authorization*/,
+                                                           const FetchLimits& /*limits*/) {
+  return base::Unimplemented("this fetcher does not POST");
+}
 
 }  // namespace coffer::env

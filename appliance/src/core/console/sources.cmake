@@ -18,6 +18,7 @@ list(APPEND COFFER_CORE_SRCS
   src/core/console/admin_backend.cc
   src/core/console/console_handler.cc
   src/core/console/console_http.cc
+  src/core/console/oidc_client.cc
   src/core/console/oidc_login.cc
   src/core/console/session_store.cc
   ${CMAKE_CURRENT_BINARY_DIR}/console_assets.cc)

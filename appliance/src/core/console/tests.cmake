@@ -6,3 +6,12 @@ coffer_test(NAME coffer_core_console_test
        ${PROJECT_SOURCE_DIR}/appliance/test/core/console/assets_test.cc
   DEPS coffer::core nlohmann_json::nlohmann_json OpenSSL::Crypto
   LABELS unit)
+# The console's OIDC relying party (owner: consoleoidc): providers offered,
+# the token request (PKCE, client authentication), nonce, the STS hand-off.
+coffer_test(NAME coffer_core_console_oidc_test
+  SRCS ${PROJECT_SOURCE_DIR}/appliance/test/core/console/oidc_client_test.cc
+  DEPS coffer::core coffer::state nlohmann_json::nlohmann_json
+  LABELS unit)
+if(TARGET coffer_core_console_oidc_test)
+  target_include_directories(coffer_core_console_oidc_test PRIVATE ${PROJECT_SOURCE_DIR}/state/test)
+endif()
