@@ -9,9 +9,11 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>  // memcpy: the console OIDC login's in-process STS body.
 #include <fstream>
 #include <functional>
 #include <optional>
+#include <span>  // The console OIDC login's in-process STS body.
 #include <sstream>
 #include <string_view>
 #include <thread>
@@ -33,8 +35,10 @@
 #include "coffer/core/audit/entry.h"
 #include "coffer/core/audit/metrics.h"
 #include "coffer/core/audit/metrics_access.h"
+#include "coffer/core/auth/canonical.h"  // UriEncode: the console OIDC login's STS form.
 #include "coffer/core/console/admin_backend.h"
 #include "coffer/core/console/console.h"
+#include "coffer/core/console/oidc_client.h"
 #include "coffer/core/health.h"
 #include "coffer/core/reconcile/bucket_sync.h"
 #include "coffer/core/router.h"
@@ -63,6 +67,80 @@
 
 namespace coffer::cli {
 namespace {
+
+// The console's OIDC login mints its STS session through the STS API itself
+// (AssumeRoleWithWebIdentity, in process): same verifier, claim mapping,
+// limits, recorder and sealed token as a client's call, so revocation and
+// expiry apply. These carry that one request and its answer in memory.
+class ConsoleOidcStsBody final : public core::BodyReader {
+ public:
+  explicit ConsoleOidcStsBody(const std::string& body) : body_(body) {}
+  base::Result<std::size_t> Read(std::span<std::byte> out) override {
+    const std::size_t n = std::min(out.size(), body_.size() - offset_);
+    std::memcpy(out.data(), body_.data() + offset_, n);
+    offset_ += n;
+    return n;
+  }
+  std::optional<std::uint64_t> content_length() const override { return body_.size(); }
+
+ private:
+  const std::string& body_;
+  std::size_t offset_ = 0;
+};
+
+class ConsoleOidcStsAnswer final : public core::ResponseWriter {
+ public:
+  base::Status Start(unsigned status, const core::HeaderList&,
+                     std::optional<std::uint64_t>) override {
+    status_ = status;
+    started_ = true;
+    return base::Ok();
+  }
+  base::Status Write(std::span<const std::byte> data) override {
+    body_.append(reinterpret_cast<const char*>(data.data()), data.size());
+    return base::Ok();
+  }
+  base::Status Finish() override { return base::Ok(); }
+  bool started() const override { return started_; }
+  unsigned status() const { return status_; }
+  // The text of the first <tag> element, XML entities decoded; "" when absent.
+  std::string Element(std::string_view tag) const {
+    const std::string open = "<" + std::string(tag) + ">";
+    const std::string close = "</" + std::string(tag) + ">";
+    const auto from = body_.find(open);
+    if (from == std::string::npos) return "";
+    const auto to = body_.find(close, from + open.size());
+    if (to == std::string::npos) return "";
+    std::string text = body_.substr(from + open.size(), to - from - open.size());
+    std::string out;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+      if (text[i] != '&') {
+        out += text[i];
+        continue;
+      }
+      static constexpr std::pair<std::string_view, char> kEntities[] = {
+          {"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&apos;", '\''}};
+      bool matched = false;
+      for (const auto& [entity, c] : kEntities) {
+        if (std::string_view(text).substr(i).starts_with(entity)) {
+          out += c;
+          i += entity.size() - 1;
+          matched = true;
+          break;
+        }
+      }
+      if (!matched) out += '&';
+    }
+    base::Secret wipe(std::move(text));
+    return out;
+  }
+  ~ConsoleOidcStsAnswer() override { base::Secret wipe(std::move(body_)); }
+
+ private:
+  unsigned status_ = 0;
+  bool started_ = false;
+  std::string body_;
+};
 
 struct ServeFlags {
   std::string config;
@@ -379,6 +457,7 @@ class Appliance {
     options.absolute_timeout = std::chrono::seconds(flags_.console_session_lifetime_s);
     options.max_sessions = flags_.console_max_sessions;
     options.assets = core::console::EmbeddedAssets();
+    OpenConsoleOidc(options);
     routes_.AddRoute(
         "console",
         [domains = std::move(domains)](const core::HttpRequest& r) {
@@ -386,6 +465,56 @@ class Appliance {
         },
         std::make_unique<core::console::ConsoleHandler>(env_, *console_backend_,
                                                         std::move(options)));
+  }
+
+  // The console's OIDC login (authorization code + PKCE): providers from the
+  // snapshot's [identity.oidc.NAME] tables with a redirect_uri, the code
+  // redeemed through the STS fetcher (same CA trust), the ID token turned into
+  // a web-identity STS session by the STS API itself.
+  void OpenConsoleOidc(core::console::ConsoleOptions& options) {
+    if (oidc_fetcher_ == nullptr || sts_api_ == nullptr) return;
+    auto assume =
+        [this](const base::Secret& id_token,
+               std::string_view role_arn) -> base::Result<core::console::WebIdentityCredentials> {
+      const std::string form = "Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=" +
+                               core::auth::UriEncode(role_arn, false) + "&WebIdentityToken=" +
+                               core::auth::UriEncode(id_token.Reveal(), false);
+      base::Secret wipe_form(form);
+      core::HttpRequest request;
+      request.method = "POST";
+      request.target = "/";
+      request.headers = {{"content-type", "application/x-www-form-urlencoded"},
+                         {"content-length", std::to_string(form.size())},
+                         {"host", "127.0.0.1"}};
+      request.remote_address = "127.0.0.1:0";
+      request.secure = true;  // In process: the credentials never travel.
+      request.request_id = "console-oidc";
+      ConsoleOidcStsBody body(form);
+      ConsoleOidcStsAnswer answer;
+      sts_api_->Serve(request, body, answer);
+      if (answer.status() != 200) {
+        const std::string code = answer.Element("Code");
+        const std::string why = "AssumeRoleWithWebIdentity: " + code;
+        if (answer.status() >= 500) return base::Unavailable(why);
+        if (code == "AccessDenied") return base::PermissionDenied(why);
+        return base::Unauthenticated(why);
+      }
+      core::console::WebIdentityCredentials credentials;
+      credentials.access_key = answer.Element("AccessKeyId");
+      credentials.secret_key = base::Secret(answer.Element("SecretAccessKey"));
+      credentials.session_token = base::Secret(answer.Element("SessionToken"));
+      if (credentials.access_key.empty() || credentials.secret_key.empty()) {
+        return base::Internal("AssumeRoleWithWebIdentity answered without credentials");
+      }
+      return credentials;
+    };
+    console_oidc_ = std::make_unique<core::console::OidcClient>(
+        [this] { return reconciler_->live().Current(); }, [this] { return env_.clock().Now(); },
+        *oidc_fetcher_, std::move(assume), *console_backend_);
+    options.oidc_providers = [client = console_oidc_.get()] { return client->Providers(); };
+    options.oidc_exchange = [client = console_oidc_.get()](const core::console::OidcCode& code) {
+      return client->Exchange(code);
+    };
   }
 
   // What the admin API's read endpoints read (issue #14): the IAM store,
@@ -513,6 +642,7 @@ class Appliance {
       env_.log().Error("serve", "cannot start STS", {{"error", sts.error().message()}});
       return 1;
     }
+    sts_api_ = sts.value().get();  // The console's OIDC login mints through it.
     routes_.AddRoute("sts", &core::sts::StsApi::Owns, std::move(sts).value());
     return 0;
   }
@@ -924,6 +1054,8 @@ class Appliance {
   std::unique_ptr<env::Directory> ldap_directory_;
   std::unique_ptr<core::sts::DirectoryLdapAuthenticator> ldap_authenticator_;
   std::unique_ptr<core::console::Backend> console_backend_;  // The console route's admin API.
+  core::sts::StsApi* sts_api_ = nullptr;                     // Owned by routes_.
+  std::unique_ptr<core::console::OidcClient> console_oidc_;  // The console's OIDC login.
   std::atomic<bool> stopping_{false};
 };
 

@@ -6,6 +6,14 @@
 //
 // Usage: node provider.mjs PORT CERT_FILE KEY_FILE
 // Prints "READY <issuer>" on stdout once listening; stops on SIGTERM.
+//
+// Option (the console's OIDC login, console_oidc_e2e): with
+// PROVIDER_CONSOLE_REDIRECT_URI set, a confidential client "coffer-console"
+// (secret PROVIDER_CONSOLE_SECRET, client_secret_basic) for the
+// authorization-code flow with PKCE and that redirect URI, and the provider's
+// dev login/consent pages (any login name, any password). The ID token of a
+// login carries "policy" from consoleAccounts below (the login name when not
+// listed) and the request's nonce. Without it the provider is as before.
 
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -37,13 +45,41 @@ const clients = Object.keys(clientPolicy).map((id) => ({
   token_endpoint_auth_method: 'client_secret_post',
 }));
 
+const consoleRedirect = process.env.PROVIDER_CONSOLE_REDIRECT_URI;
+// Login name -> "policy" claim of its ID token.
+const consoleAccounts = { carol: 'oidc-reader' };
+if (consoleRedirect) {
+  clients.push({
+    client_id: 'coffer-console',
+    client_secret: process.env.PROVIDER_CONSOLE_SECRET || 'coffer-console-secret',
+    grant_types: ['authorization_code'],
+    response_types: ['code'],
+    redirect_uris: [consoleRedirect],
+    token_endpoint_auth_method: 'client_secret_basic',
+  });
+}
+const consoleOptions = consoleRedirect ? {
+  async findAccount(ctx, id) {
+    return {
+      accountId: id,
+      async claims() {
+        return { sub: id, policy: consoleAccounts[id] || id };
+      },
+    };
+  },
+  claims: { openid: ['sub', 'policy'] },
+  conformIdTokenClaims: false,
+  pkce: { required: () => true },
+} : {};
+
 const provider = new Provider(issuer, {
+  ...consoleOptions,
   clients,
   jwks: {
     keys: [signingKey('e2e-rsa', 'rsa', { modulusLength: 2048 }, 'RS256')],
   },
   features: {
-    devInteractions: { enabled: false },
+    devInteractions: { enabled: Boolean(consoleRedirect) },
     clientCredentials: { enabled: true },
     resourceIndicators: {
       enabled: true,
