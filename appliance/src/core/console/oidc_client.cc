@@ -181,8 +181,11 @@ base::Result<std::shared_ptr<const Principal>> OidcClient::Exchange(const OidcCo
       it != entry->secrets.end() && !it->second.empty()) {
     client_secret = &it->second;
   }
+  // RFC 6749 4.1.3: the redirect_uri of the authorization request, verbatim
+  // (the console kept it with the state).
+  const std::string& sent_redirect = code.redirect_uri.empty() ? redirect_uri : code.redirect_uri;
   std::string form = "grant_type=authorization_code&code=" + UrlEncode(code.code) +
-                     "&redirect_uri=" + UrlEncode(redirect_uri) +
+                     "&redirect_uri=" + UrlEncode(sent_redirect) +
                      "&code_verifier=" + UrlEncode(code.code_verifier);
   base::Secret authorization;
   if (client_secret != nullptr && doc->basic_auth) {

@@ -267,11 +267,17 @@ TEST_F(OidcClientTest, RedeemsTheCodeWithPkceAndBasicAuthThenAssumesWebIdentity)
 
 TEST_F(OidcClientTest, ClientSecretPostAndPublicClients) {
   AnswerWithToken({{"sub", "alice"}, {"nonce", "nonce-123"}});
-  ASSERT_TRUE(client_->Exchange(Code("postonly")).has_value());
+  OidcCode earlier = Code("postonly");
+  earlier.redirect_uri = "https://old.example/console/oidc/callback";
+  ASSERT_TRUE(client_->Exchange(earlier).has_value());
   ASSERT_TRUE(client_->Exchange(Code("public")).has_value());
   ASSERT_EQ(provider_.posts.size(), 2u);
   EXPECT_EQ(provider_.posts[0].authorization, "");
   EXPECT_NE(provider_.posts[0].form.find("&client_id=pc&client_secret=s3cr3t%3A%26%3D%2B"),
+            std::string::npos);
+  // The token request repeats the authorization request's redirect_uri.
+  EXPECT_NE(provider_.posts[0].form.find(
+                "&redirect_uri=https%3A%2F%2Fold.example%2Fconsole%2Foidc%2Fcallback&"),
             std::string::npos);
   EXPECT_EQ(provider_.posts[1].authorization, "");
   EXPECT_NE(provider_.posts[1].form.find("&client_id=spa"), std::string::npos);
