@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "loader_internal.h"
 #include "toml_wrapper.h"
 
 namespace coffer::state {
@@ -188,6 +189,16 @@ base::Result<Parsed> Parse(const std::string& file, const std::string& text) {
   p.file = file;
   p.text = &text;
   p.lines.emplace(text);
+  if (std::optional<internal::TomlHazard> hazard = internal::FindTomlHazard(text)) {
+    // Found by config_edit_fuzz: the editor parsed text the loader refuses to hand toml++.
+    const std::string_view before = std::string_view(text).substr(0, hazard->offset);
+    const std::size_t newline = before.rfind('\n');
+    const auto line = 1 + std::count(before.begin(), before.end(), '\n');
+    const std::size_t column =
+        hazard->offset - (newline == std::string_view::npos ? 0 : newline + 1) + 1;
+    return base::InvalidArgument(file + ":" + std::to_string(line) + ":" + std::to_string(column) +
+                                 ": " + std::string(hazard->message));
+  }
   toml::parse_result result = toml::parse(std::string_view(text), std::string_view(file));
   if (!result) {
     const auto& e = result.error();

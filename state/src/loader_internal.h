@@ -2,6 +2,7 @@
 // Shared by the config loader's translation units: the error sink, the TOML table reader and
 // the per-section parsers. Private to coffer::state.
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -17,6 +18,15 @@
 namespace coffer::state::internal {
 
 SourceLocation Where(const toml::source_region& region);
+
+// Text that must not reach toml::parse: toml++ 3.3 asserts on it (and, under NDEBUG, assumes
+// it away: undefined behaviour). All of it is invalid TOML anyway. Every caller of
+// toml::parse in coffer::state checks this first (the loader and the config editor).
+struct TomlHazard {
+  std::size_t offset;
+  std::string_view message;
+};
+std::optional<TomlHazard> FindTomlHazard(std::string_view text);
 
 // Everything the loader accumulates while it walks the files.
 struct LoadContext {

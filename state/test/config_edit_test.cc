@@ -165,6 +165,18 @@ TEST(ConfigEdit, EditsThatWouldNotParseAreRefused) {
   EXPECT_TRUE(ed.touched().empty());
 }
 
+// Found by config_edit_fuzz in CI: text the loader refuses to hand toml++ (a non-ASCII
+// character outside strings, which reaches an unreachable branch of toml++ 3.3) must not
+// reach it through the editor either: the edit is refused with FILE:LINE:COL.
+TEST(ConfigEdit, TextTomlPlusPlusCannotTakeIsRefusedBeforeParsing) {
+  ConfigEditor ed(Tree({{"users.toml", "[users.a]\nenabled = true\n\xe3\x80\x80x = 1\n"}}));
+  EXPECT_FALSE(ed.SetKey({"users", "a"}, "enabled", "false").has_value());
+  base::Status s = ed.AddTable("users.toml", {"users", "b"}, {{"enabled", "true"}});
+  ASSERT_FALSE(s.has_value());
+  EXPECT_NE(s.error().message().find("users.toml:3:1"), std::string::npos) << s.error().message();
+  EXPECT_TRUE(ed.touched().empty());
+}
+
 TEST(ConfigEdit, RemoveKeyRemovesItsLines) {
   ConfigEditor ed(Tree({{"users.toml", kCommented}}));
   ASSERT_TRUE(ed.RemoveKey({"users", "alice"}, "policies").has_value());
